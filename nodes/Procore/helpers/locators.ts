@@ -1,0 +1,130 @@
+import type { INode, INodeParameterResourceLocator } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { ProcoreConnection } from '../transport';
+
+export type LocatorKind = 'company' | 'project';
+
+const LABEL: Record<LocatorKind, string> = { company: 'Company', project: 'Project' };
+
+/** Procore IDs are positive integers that may exceed 32 bits (procore-api.md §2); JS numbers hold them to 2^53. */
+const POSITIVE_ID = /^[1-9]\d{0,15}$/;
+
+export function isPositiveId(value: string): boolean {
+	return POSITIVE_ID.test(value);
+}
+
+/** A value a user typed or an expression produced, as a Procore ID, or a clear error naming the field. */
+export function requirePositiveId(
+	node: INode,
+	raw: unknown,
+	label: string,
+	itemIndex: number,
+	hint = '',
+): string {
+	const text = typeof raw === 'number' ? String(raw) : String(raw ?? '').trim();
+	if (!text) {
+		throw new NodeOperationError(node, `${label} is empty`, {
+			itemIndex,
+			description: `Set ${label}${hint ? ` (${hint})` : ''}.`,
+		});
+	}
+	if (!isPositiveId(text)) {
+		throw new NodeOperationError(node, `${label} "${truncate(text)}" is not a Procore ID`, {
+			itemIndex,
+			description: `Procore IDs are whole positive numbers, such as 562949953421312${hint ? `; ${hint}` : ''}.`,
+		});
+	}
+	return text;
+}
+
+function truncate(text: string, max = 80): string {
+	return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * The IDs found in a Procore web address. Procore's web app puts them in the path in two styles:
+ * `/<company id>/company/...` and `/<project id>/project/...` (classic), and
+ * `/webclients/host/companies/<company id>/projects/<project id>/...` (newer tools).
+ */
+export function idsFromProcoreWebPath(pathname: string): { company?: string; project?: string } {
+	const segments = pathname.split('/').filter(Boolean);
+	const ids: { company?: string; project?: string } = {};
+	for (let index = 0; index < segments.length; index++) {
+		const segment = segments[index];
+		const next = segments[index + 1];
+		if (isPositiveId(segment) && next === 'company') ids.company ??= segment;
+		if (isPositiveId(segment) && next === 'project') ids.project ??= segment;
+		if (segment === 'companies' && next && isPositiveId(next)) ids.company ??= next;
+		if (segment === 'projects' && next && isPositiveId(next)) ids.project ??= next;
+	}
+	return ids;
+}
+
+export function idFromProcoreUrl(
+	node: INode,
+	kind: LocatorKind,
+	rawUrl: string,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
+	itemIndex: number,
+): string {
+	const label = LABEL[kind];
+	const example =
+		kind === 'company'
+			? `https://${connection.webHosts[0] ?? 'app.procore.com'}/1234567/company/home`
+			: `https://${connection.webHosts[0] ?? 'app.procore.com'}/7654321/project/home`;
+	let url: URL;
+	try {
+		url = new URL(rawUrl.trim());
+	} catch {
+		throw new NodeOperationError(node, `${label} URL "${truncate(rawUrl)}" is not a web address`, {
+			itemIndex,
+			description: `Paste the address of a ${label.toLowerCase()} page from Procore, such as ${example}.`,
+		});
+	}
+	if (!connection.webHosts.includes(url.hostname.toLowerCase())) {
+		throw new NodeOperationError(
+			node,
+			`${label} URL points to ${url.hostname}, which is not Procore in the credential's environment`,
+			{
+				itemIndex,
+				description: `Use an address on ${connection.webHosts.join(' or ')}, such as ${example}, or choose the ${label.toLowerCase()} from the list or by ID.`,
+			},
+		);
+	}
+	const id = idsFromProcoreWebPath(url.pathname)[kind];
+	if (!id) {
+		throw new NodeOperationError(node, `No ${label.toLowerCase()} ID found in the URL "${truncate(rawUrl)}"`, {
+			itemIndex,
+			description: `Open the ${label.toLowerCase()} in Procore and copy its address; it looks like ${example}.`,
+		});
+	}
+	return id;
+}
+
+/** The ID a Company or Project picker points at, in whichever mode the user chose. */
+export function idFromLocator(
+	node: INode,
+	kind: LocatorKind,
+	locator: INodeParameterResourceLocator | string | number | undefined,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
+	itemIndex: number,
+): string {
+	const label = LABEL[kind];
+	if (locator === undefined || locator === null || locator === '') {
+		throw new NodeOperationError(node, `No ${label.toLowerCase()} chosen`, {
+			itemIndex,
+			description: `Choose a ${label} in the node: from the list, by ID or by URL.`,
+		});
+	}
+	if (typeof locator !== 'object') return requirePositiveId(node, locator, `${label} ID`, itemIndex);
+	const value = typeof locator.value === 'number' ? String(locator.value) : String(locator.value ?? '').trim();
+	if (!value) {
+		throw new NodeOperationError(node, `No ${label.toLowerCase()} chosen`, {
+			itemIndex,
+			description: `Choose a ${label} in the node: from the list, by ID or by URL.`,
+		});
+	}
+	if (locator.mode === 'url') return idFromProcoreUrl(node, kind, value, connection, itemIndex);
+	return requirePositiveId(node, value, `${label} ID`, itemIndex);
+}

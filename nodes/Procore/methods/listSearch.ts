@@ -1,0 +1,109 @@
+import type {
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+	INodeParameterResourceLocator,
+} from 'n8n-workflow';
+
+import { idFromLocator } from '../helpers/locators';
+import { getConnection, procoreListPage, type ProcoreConnection } from '../transport';
+
+const PAGE_SIZE = 100;
+/** When the user types a filter, read ahead this many pages so a page of matches is not empty. */
+const FILTER_READ_AHEAD_PAGES = 10;
+
+interface NamedRecord {
+	id: number;
+	name?: string;
+	display_name?: string;
+	project_number?: string | null;
+}
+
+function matches(record: NamedRecord, filter: string | undefined): boolean {
+	if (!filter) return true;
+	const needle = filter.toLowerCase();
+	return [record.name, record.display_name, record.project_number, String(record.id)].some(
+		(field) => typeof field === 'string' && field.toLowerCase().includes(needle),
+	);
+}
+
+/**
+ * Pages through a Procore list from `startPage`, keeping the records that match the filter.
+ * Filtering happens here, on names, so it behaves the same on every Procore list endpoint.
+ */
+async function searchPages(
+	context: ILoadOptionsFunctions,
+	request: { path: string; qs?: Record<string, string>; companyId?: string },
+	connection: ProcoreConnection,
+	filter: string | undefined,
+	startPage: number,
+	toItem: (record: NamedRecord) => INodeListSearchItems,
+): Promise<INodeListSearchResult> {
+	const results: INodeListSearchItems[] = [];
+	let page: number | undefined = startPage;
+	let pagesRead = 0;
+	while (page !== undefined && pagesRead < (filter ? FILTER_READ_AHEAD_PAGES : 1)) {
+		const result: { items: NamedRecord[]; nextPage?: number } = await procoreListPage<NamedRecord>(
+			context,
+			{ method: 'GET', ...request, page, perPage: PAGE_SIZE, action: 'Listing from Procore' },
+			connection,
+		);
+		results.push(...result.items.filter((record) => matches(record, filter)).map(toItem));
+		page = result.nextPage;
+		pagesRead++;
+		if (results.length >= PAGE_SIZE) break;
+	}
+	return { results, paginationToken: page === undefined ? undefined : String(page) };
+}
+
+function webOrigin(connection: ProcoreConnection): string {
+	return `https://${connection.webHosts[0]}`;
+}
+
+export async function searchCompanies(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string | number,
+): Promise<INodeListSearchResult> {
+	const connection = await getConnection(this);
+	return await searchPages(
+		this,
+		// Service accounts must send a company even here; the credential's Company ID serves (procore-api.md §1.5).
+		{ path: '/rest/v1.0/companies', companyId: connection.credentialCompanyId },
+		connection,
+		filter,
+		Number(paginationToken) || 1,
+		(company) => ({
+			name: company.name ?? `Company ${company.id}`,
+			value: String(company.id),
+			url: `${webOrigin(connection)}/${company.id}/company/home`,
+		}),
+	);
+}
+
+export async function searchProjects(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string | number,
+): Promise<INodeListSearchResult> {
+	const connection = await getConnection(this);
+	const companyId = idFromLocator(
+		this.getNode(),
+		'company',
+		this.getNodeParameter('companyId', undefined) as INodeParameterResourceLocator,
+		connection,
+		0,
+	);
+	return await searchPages(
+		this,
+		{ path: '/rest/v1.0/projects', qs: { company_id: companyId }, companyId },
+		connection,
+		filter,
+		Number(paginationToken) || 1,
+		(project) => ({
+			name: project.display_name || project.name || `Project ${project.id}`,
+			value: String(project.id),
+			url: `${webOrigin(connection)}/${project.id}/project/home`,
+		}),
+	);
+}

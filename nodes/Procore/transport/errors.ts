@@ -1,0 +1,275 @@
+import type { INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+/** What a failed Procore call left us: never the request itself, which carries the token. */
+export interface ProcoreFailure {
+	statusCode?: number;
+	body?: unknown;
+	headers?: Record<string, string | string[] | undefined>;
+	/** A network-level failure such as ECONNRESET or ETIMEDOUT. */
+	code?: string;
+}
+
+const MAX_DETAIL_LENGTH = 600;
+
+function parseMaybeJson(body: unknown): unknown {
+	if (typeof body !== 'string') return body;
+	const text = body.trim();
+	if (text.startsWith('{') || text.startsWith('[')) {
+		try {
+			return JSON.parse(text);
+		} catch {
+			return text;
+		}
+	}
+	return text;
+}
+
+function describeErrorsValue(errors: unknown): string | undefined {
+	if (typeof errors === 'string') return errors;
+	if (Array.isArray(errors)) {
+		const parts = errors
+			.map((entry) => (typeof entry === 'string' ? entry : procoreErrorText(entry)))
+			.filter((part): part is string => !!part);
+		return parts.length ? parts.join('; ') : undefined;
+	}
+	if (errors && typeof errors === 'object') {
+		// Rails-style validation errors: { field: ["message", ...] }
+		const parts = Object.entries(errors as Record<string, unknown>).map(([field, messages]) => {
+			const text = Array.isArray(messages) ? messages.join(', ') : String(messages);
+			return field === 'base' ? text : `${field.replace(/_/g, ' ')} ${text}`;
+		});
+		return parts.length ? parts.join('; ') : undefined;
+	}
+	return undefined;
+}
+
+function describeErrorValue(error: unknown, description: unknown): string | undefined {
+	if (typeof error === 'string') {
+		// OAuth-style bodies pair a machine code with a sentence for people.
+		return typeof description === 'string' && description ? description : error;
+	}
+	if (error && typeof error === 'object') {
+		const { message, details, code } = error as { message?: unknown; details?: unknown; code?: unknown };
+		const detailText = Array.isArray(details)
+			? details
+					.map((detail) => (detail && typeof detail === 'object' ? (detail as { message?: unknown }).message : detail))
+					.filter((text): text is string => typeof text === 'string' && !!text)
+					.join('; ')
+			: '';
+		const head = typeof message === 'string' && message ? message : typeof code === 'string' ? code : '';
+		return [head, detailText].filter(Boolean).join(': ') || undefined;
+	}
+	return undefined;
+}
+
+/**
+ * Procore has no single error shape (procore-api.md §5): try `errors` (string, field map or array),
+ * then `error` (string or {code, message, details[]}), then `message`, then the raw text.
+ */
+export function procoreErrorText(body: unknown): string | undefined {
+	const parsed = parseMaybeJson(body);
+	if (parsed === undefined || parsed === null || parsed === '') return undefined;
+	if (typeof parsed === 'string') return stripMarkup(parsed);
+	if (Array.isArray(parsed)) return describeErrorsValue(parsed);
+	if (typeof parsed !== 'object') return String(parsed);
+	const record = parsed as Record<string, unknown>;
+	return (
+		describeErrorsValue(record.errors) ??
+		describeErrorValue(record.error, record.error_description) ??
+		(typeof record.message === 'string' && record.message ? record.message : undefined) ??
+		(typeof record.reason === 'string' && record.reason ? record.reason : undefined)
+	);
+}
+
+function stripMarkup(text: string): string {
+	const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+	return plain.length > MAX_DETAIL_LENGTH ? `${plain.slice(0, MAX_DETAIL_LENGTH)}…` : plain;
+}
+
+export function headerValue(
+	headers: ProcoreFailure['headers'] | undefined,
+	name: string,
+): string | undefined {
+	if (!headers) return undefined;
+	const wanted = name.toLowerCase();
+	for (const [key, value] of Object.entries(headers)) {
+		if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value;
+	}
+	return undefined;
+}
+
+/** Seconds Procore asked us to wait: Retry-After, else until X-Rate-Limit-Reset. */
+export function requestedWaitSeconds(headers: ProcoreFailure['headers'], now = Date.now()): number | undefined {
+	const retryAfter = headerValue(headers, 'retry-after');
+	if (retryAfter !== undefined) {
+		const seconds = Number(retryAfter);
+		if (Number.isFinite(seconds)) return Math.max(0, seconds);
+		const date = Date.parse(retryAfter);
+		if (Number.isFinite(date)) return Math.max(0, Math.ceil((date - now) / 1000));
+	}
+	const reset = Number(headerValue(headers, 'x-rate-limit-reset'));
+	if (Number.isFinite(reset) && reset > 0) return Math.max(0, Math.ceil(reset - now / 1000));
+	return undefined;
+}
+
+/** The sentence that tells the user what to do, by status. */
+export function adviceFor(statusCode: number | undefined, detail: string | undefined, headers?: ProcoreFailure['headers']): string {
+	const lowered = (detail ?? '').toLowerCase();
+	if (lowered.includes('procore-company-id')) {
+		return 'Procore needs the company for this call: choose a Company in the node (or set Company ID in the credential for a service account).';
+	}
+	switch (statusCode) {
+		case 400:
+			return 'Procore refused the request as malformed. Check the values sent in the node parameters.';
+		case 401:
+			return 'Procore did not accept the access token. Open the Procore credential and reconnect it; if the app is new to this company, check it is installed there (Company Admin → App Management).';
+		case 403:
+			return 'Procore refused access: the Photos tool may be disabled in this project, or the app is not installed in this company, or the user or service account lacks permission (a service account only reaches the projects a company admin permitted).';
+		case 404:
+			return 'Procore found nothing at this ID, or the user cannot see it (Procore answers 404 for both). Check the company, project and other IDs, and the user\'s access.';
+		case 406:
+			return 'Procore refused the content type or a field it does not know.';
+		case 408:
+			return 'Procore timed out answering. Try again; narrow the request if it lists many records.';
+		case 409:
+			return 'Procore reports a conflict with an existing record.';
+		case 410:
+			return 'The upload has expired in Procore. Run the item again to start a fresh upload.';
+		case 422:
+			return 'Procore could not accept the values. Fix the fields named in the message.';
+		case 429: {
+			const wait = requestedWaitSeconds(headers);
+			return `Procore's rate limit for this app is spent${wait !== undefined ? `; it asked to wait ${wait} s` : ''}. Run fewer items at once or try again later.`;
+		}
+		case 500:
+		case 502:
+		case 503:
+		case 504: {
+			const wait = requestedWaitSeconds(headers);
+			return `Procore is unavailable or overloaded${wait !== undefined ? ` and asked to wait ${wait} s` : ''}. Try again later.`;
+		}
+		default:
+			return 'Check the node parameters and the Procore credential, then try again.';
+	}
+}
+
+const ACTION_SUMMARY: Record<number, string> = {
+	400: 'Procore rejected the request (400)',
+	401: 'Procore did not accept the credential (401)',
+	403: 'Procore refused access (403)',
+	404: 'Procore could not find it (404)',
+	406: 'Procore refused the request (406)',
+	408: 'Procore timed out (408)',
+	409: 'Procore reports a conflict (409)',
+	410: 'The Procore upload has expired (410)',
+	422: 'Procore could not accept the values (422)',
+	429: 'Procore rate limit reached (429)',
+	500: 'Procore had an internal failure (500)',
+	502: 'Procore is unreachable (502)',
+	503: 'Procore is unavailable (503)',
+	504: 'Procore timed out (504)',
+};
+
+/**
+ * Turns any failed Procore call into one NodeApiError: a short message saying what happened,
+ * Procore's own words, and what to do. Built from a clean object so that nothing of the request
+ * (its Authorization header, a signed storage URL) travels with the error.
+ */
+export function toProcoreApiError(
+	node: INode,
+	failure: ProcoreFailure,
+	options: { itemIndex?: number; action?: string } = {},
+): NodeApiError {
+	const detail = procoreErrorText(failure.body);
+	const status = failure.statusCode;
+	let summary: string;
+	if (status) {
+		summary = ACTION_SUMMARY[status] ?? `Procore answered ${status}`;
+	} else if (failure.code) {
+		summary = `Could not reach Procore (${failure.code})`;
+	} else {
+		summary = 'The request to Procore failed';
+	}
+	const message = [options.action ? `${options.action}: ${summary}` : summary, detail]
+		.filter(Boolean)
+		.join(': ');
+	const description = status
+		? adviceFor(status, detail, failure.headers)
+		: 'Check the network between n8n and Procore, and the hosts of the Procore credential.';
+	const errorData: JsonObject = {
+		message,
+		...(status ? { httpCode: String(status) } : {}),
+		...(detail ? { procoreMessage: detail } : {}),
+	};
+	return new NodeApiError(node, errorData, {
+		message,
+		description,
+		...(status ? { httpCode: String(status) } : {}),
+		...(options.itemIndex !== undefined ? { itemIndex: options.itemIndex } : {}),
+	});
+}
+
+/**
+ * Finds the HTTP status, body and headers inside whatever n8n's helpers threw (an axios error,
+ * or a NodeApiError wrapping one, depending on the n8n version).
+ */
+export function failureFromError(error: unknown): ProcoreFailure {
+	const seen = new Set<unknown>();
+	let current: unknown = error;
+	while (current && typeof current === 'object' && !seen.has(current)) {
+		seen.add(current);
+		const candidate = current as {
+			response?: { status?: number; data?: unknown; headers?: Record<string, string> };
+			code?: unknown;
+			cause?: unknown;
+			errorResponse?: unknown;
+		};
+		if (candidate.response && typeof candidate.response.status === 'number') {
+			return {
+				statusCode: candidate.response.status,
+				body: bodyText(candidate.response.data),
+				headers: plainHeaders(candidate.response.headers),
+			};
+		}
+		if (typeof candidate.code === 'string' && /^E[A-Z_]+$/.test(candidate.code)) {
+			return { code: candidate.code };
+		}
+		current = candidate.cause ?? candidate.errorResponse;
+	}
+	return {};
+}
+
+function bodyText(data: unknown): unknown {
+	if (data && typeof data === 'object' && 'byteLength' in (data as object)) {
+		try {
+			return new TextDecoder().decode(data as ArrayBuffer);
+		} catch {
+			return undefined;
+		}
+	}
+	return data;
+}
+
+function plainHeaders(headers: unknown): Record<string, string> {
+	const result: Record<string, string> = {};
+	if (!headers || typeof headers !== 'object') return result;
+	const source =
+		typeof (headers as { toJSON?: () => unknown }).toJSON === 'function'
+			? ((headers as { toJSON: () => unknown }).toJSON() as Record<string, unknown>)
+			: (headers as Record<string, unknown>);
+	for (const [key, value] of Object.entries(source)) {
+		if (value !== undefined && value !== null) result[key.toLowerCase()] = String(value);
+	}
+	return result;
+}
+
+/** The error as n8n should show it: n8n's own node errors pass through, anything else is wrapped. */
+export function asNodeError(
+	node: INode,
+	error: unknown,
+	itemIndex?: number,
+): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(node, error as Error, { itemIndex });
+}

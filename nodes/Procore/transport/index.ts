@@ -1,0 +1,225 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { PROCORE_ENVIRONMENTS, PROCORE_WEB_HOSTS, type ProcoreEnvironment } from './environments';
+import { asNodeError, failureFromError, headerValue, toProcoreApiError } from './errors';
+
+export const CREDENTIAL_TYPE = 'procoreOAuth2Api';
+
+export type ProcoreContext = IExecuteFunctions | ILoadOptionsFunctions;
+
+/** Where the credential says Procore lives. Every Procore call goes to `apiBaseUrl`, nowhere else. */
+export interface ProcoreConnection {
+	environment: ProcoreEnvironment;
+	apiBaseUrl: string;
+	/** Host names whose web URLs the pickers accept as "By URL". */
+	webHosts: string[];
+	/** The credential's Company ID, needed by service accounts even where the node has no company yet. */
+	credentialCompanyId?: string;
+}
+
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+export function parseBaseUrl(
+	context: ProcoreContext,
+	raw: unknown,
+	fieldName: string,
+	environment: ProcoreEnvironment,
+): URL {
+	const text = String(raw ?? '').trim().replace(/\/+$/, '');
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new NodeOperationError(
+			context.getNode(),
+			`The Procore credential's ${fieldName} "${text}" is not a URL`,
+			{ description: `Open the credential and set ${fieldName} to a base URL such as https://api.procore.com.` },
+		);
+	}
+	const loopback = LOOPBACK_HOST.test(url.hostname);
+	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && environment === 'custom' && loopback)) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`The Procore credential's ${fieldName} must use HTTPS`,
+			{
+				description:
+					'The access token travels with every request, so it may only cross the network encrypted. Plain HTTP is accepted only for a server on this machine (localhost or 127.0.0.1), such as the test emulator.',
+			},
+		);
+	}
+	if (url.pathname !== '/' && url.pathname !== '') {
+		throw new NodeOperationError(
+			context.getNode(),
+			`The Procore credential's ${fieldName} must be a host without a path`,
+			{ description: `Use ${url.origin} instead of ${text}.` },
+		);
+	}
+	return url;
+}
+
+export async function getConnection(context: ProcoreContext): Promise<ProcoreConnection> {
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	const environment = (credentials.environment as ProcoreEnvironment | undefined) ?? 'production';
+	const credentialCompanyId = String(credentials.companyId ?? '').trim() || undefined;
+	if (environment === 'custom') {
+		const api = parseBaseUrl(context, credentials.apiHost, 'API Host', environment);
+		return {
+			environment,
+			apiBaseUrl: api.origin,
+			webHosts: [api.hostname],
+			credentialCompanyId,
+		};
+	}
+	const hosts = PROCORE_ENVIRONMENTS[environment];
+	if (!hosts) {
+		throw new NodeOperationError(context.getNode(), `Unknown Procore environment "${environment}"`, {
+			description: 'Open the Procore credential and choose an Environment.',
+		});
+	}
+	return {
+		environment,
+		apiBaseUrl: hosts.apiHost,
+		webHosts: PROCORE_WEB_HOSTS[environment],
+		credentialCompanyId,
+	};
+}
+
+export interface ProcoreRequest {
+	method: IHttpRequestMethods;
+	/** A path on the API host, such as /rest/v1.0/images. */
+	path: string;
+	qs?: IDataObject;
+	body?: IDataObject | FormData;
+	/** Sent as Procore-Company-Id; Procore wants it on every call (procore-api.md §2). */
+	companyId?: string;
+	/** For error messages: which item, and what the node was doing. */
+	itemIndex?: number;
+	action?: string;
+}
+
+export interface ProcoreResponse<T> {
+	body: T;
+	headers: Record<string, string>;
+	statusCode: number;
+}
+
+/** One authenticated call to the Procore REST API, with every failure turned into a clear error. */
+export async function procoreRequest<T = unknown>(
+	context: ProcoreContext,
+	request: ProcoreRequest,
+	connection?: ProcoreConnection,
+): Promise<ProcoreResponse<T>> {
+	const { apiBaseUrl, credentialCompanyId } = connection ?? (await getConnection(context));
+	const companyId = request.companyId ?? credentialCompanyId;
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		baseURL: apiBaseUrl,
+		url: request.path,
+		qs: request.qs,
+		body: request.body,
+		headers: {
+			Accept: 'application/json',
+			...(companyId ? { 'Procore-Company-Id': companyId } : {}),
+		},
+		json: true,
+		returnFullResponse: true,
+		// Procore's file URLs redirect to storage; the token must never follow them there.
+		sendCredentialsOnCrossOriginRedirect: false,
+		arrayFormat: 'brackets',
+	};
+	try {
+		const response = (await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			CREDENTIAL_TYPE,
+			options,
+		)) as { body: T; headers: Record<string, string>; statusCode: number };
+		return response;
+	} catch (error) {
+		if (error instanceof NodeOperationError) throw asNodeError(context.getNode(), error, request.itemIndex);
+		const failure = failureFromError(error);
+		if (failure.statusCode === undefined && failure.code === undefined && error instanceof Error) {
+			// Not an HTTP failure: n8n itself refused (credential not connected, token fetch failed...).
+			throw new NodeOperationError(context.getNode(), error.message, {
+				description:
+					'Open the Procore credential: connect it (Authorization Code) or check the client ID and secret (Client Credentials).',
+				itemIndex: request.itemIndex,
+			});
+		}
+		throw toProcoreApiError(context.getNode(), failure, {
+			itemIndex: request.itemIndex,
+			action: request.action,
+		});
+	}
+}
+
+/** The page after this one, from Procore's Link header; undefined on the last page. */
+export function nextPageUrl(headers: Record<string, string>): string | undefined {
+	const link = headerValue(headers, 'link');
+	if (!link) return undefined;
+	for (const part of link.split(',')) {
+		const match = part.match(/<([^>]+)>\s*;\s*rel="?next"?/i);
+		if (match) return match[1];
+	}
+	return undefined;
+}
+
+export interface PageResult<T> {
+	items: T[];
+	/** The next page number, when Procore says there is one. */
+	nextPage?: number;
+}
+
+/** One page of a Procore list. Procore paginates with page/per_page and Link/Total (procore-api.md §4). */
+export async function procoreListPage<T>(
+	context: ProcoreContext,
+	request: ProcoreRequest & { page: number; perPage: number },
+	connection?: ProcoreConnection,
+): Promise<PageResult<T>> {
+	const response = await procoreRequest<T[]>(
+		context,
+		{ ...request, qs: { ...request.qs, page: request.page, per_page: request.perPage } },
+		connection,
+	);
+	const items = Array.isArray(response.body) ? response.body : [];
+	const total = Number(headerValue(response.headers, 'total'));
+	const perPage = Number(headerValue(response.headers, 'per-page')) || request.perPage;
+	let hasNext: boolean;
+	if (headerValue(response.headers, 'link') !== undefined) {
+		hasNext = nextPageUrl(response.headers) !== undefined;
+	} else if (Number.isFinite(total)) {
+		hasNext = request.page * perPage < total;
+	} else {
+		hasNext = items.length >= perPage;
+	}
+	return { items, nextPage: hasNext && items.length > 0 ? request.page + 1 : undefined };
+}
+
+/**
+ * Every item of a Procore list, page by page. The next page is asked for by number on the
+ * credential's API host, never by following the Link URL itself, so a list can't steer the token
+ * to another host.
+ */
+export async function procoreListAll<T>(
+	context: ProcoreContext,
+	request: ProcoreRequest,
+	options: { perPage?: number; maxItems?: number } = {},
+	connection?: ProcoreConnection,
+): Promise<T[]> {
+	const perPage = options.perPage ?? 100;
+	const maxItems = options.maxItems ?? Number.POSITIVE_INFINITY;
+	const all: T[] = [];
+	let page: number | undefined = 1;
+	while (page !== undefined && all.length < maxItems) {
+		const result: PageResult<T> = await procoreListPage<T>(context, { ...request, page, perPage }, connection);
+		all.push(...result.items);
+		page = result.nextPage;
+	}
+	return all.slice(0, maxItems);
+}
