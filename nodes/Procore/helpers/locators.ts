@@ -1,4 +1,4 @@
-import type { INode, INodeParameterResourceLocator } from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INode, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ProcoreConnection } from '../transport';
@@ -127,4 +127,16 @@ export function idFromLocator(
 	}
 	if (locator.mode === 'url') return idFromProcoreUrl(node, kind, value, connection, itemIndex);
 	return requirePositiveId(node, value, `${label} ID`, itemIndex);
+}
+
+/** The company or project chosen above the picker being opened, whichever mode it was given in. */
+export function chosenId(
+	context: ILoadOptionsFunctions,
+	kind: 'company' | 'project',
+	connection: ProcoreConnection,
+): string {
+	const locator = context.getCurrentNodeParameter(kind === 'company' ? 'companyId' : 'projectId') as
+		| INodeParameterResourceLocator
+		| undefined;
+	return idFromLocator(context.getNode(), kind, locator, connection, 0);
 }

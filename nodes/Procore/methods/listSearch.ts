@@ -2,10 +2,9 @@ import type {
 	ILoadOptionsFunctions,
 	INodeListSearchItems,
 	INodeListSearchResult,
-	INodeParameterResourceLocator,
 } from 'n8n-workflow';
 
-import { idFromLocator } from '../helpers/locators';
+import { chosenId } from '../helpers/locators';
 import { getConnection, procoreListPage, type ProcoreConnection } from '../transport';
 
 const PAGE_SIZE = 100;
@@ -87,13 +86,7 @@ export async function searchProjects(
 	paginationToken?: string | number,
 ): Promise<INodeListSearchResult> {
 	const connection = await getConnection(this);
-	const companyId = idFromLocator(
-		this.getNode(),
-		'company',
-		this.getNodeParameter('companyId', undefined) as INodeParameterResourceLocator,
-		connection,
-		0,
-	);
+	const companyId = chosenId(this, 'company', connection);
 	return await searchPages(
 		this,
 		{ path: '/rest/v1.0/projects', qs: { company_id: companyId }, companyId },
@@ -105,5 +98,42 @@ export async function searchProjects(
 			value: String(project.id),
 			url: `${webOrigin(connection)}/${project.id}/project/home`,
 		}),
+	);
+}
+
+export async function searchAlbums(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string | number,
+): Promise<INodeListSearchResult> {
+	const connection = await getConnection(this);
+	const companyId = chosenId(this, 'company', connection);
+	const projectId = chosenId(this, 'project', connection);
+	return await searchPages(
+		this,
+		{ path: '/rest/v1.0/image_categories', qs: { project_id: projectId }, companyId },
+		connection,
+		filter,
+		Number(paginationToken) || 1,
+		(album) => ({ name: album.name ?? `Album ${album.id}`, value: String(album.id) }),
+	);
+}
+
+export async function searchLocations(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string | number,
+): Promise<INodeListSearchResult> {
+	const connection = await getConnection(this);
+	const companyId = chosenId(this, 'company', connection);
+	const projectId = chosenId(this, 'project', connection);
+	return await searchPages(
+		this,
+		{ path: `/rest/v1.0/projects/${projectId}/locations`, companyId },
+		connection,
+		filter,
+		Number(paginationToken) || 1,
+		// Procore's location name is the full path, e.g. "Building A>Level 2".
+		(location) => ({ name: (location.name ?? `Location ${location.id}`).replace(/\s*>\s*/g, ' > '), value: String(location.id) }),
 	);
 }

@@ -1,21 +1,364 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { companyLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../router';
+import { resolveAlbumId, type AlbumLocator } from '../../helpers/albums';
+import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
+import { readPhoto } from '../../helpers/photo';
+import { procoreRequest } from '../../transport';
+import { directUpload } from '../../transport/storage';
 
-const properties: INodeProperties[] = [companyLocator, projectLocator];
+const properties: INodeProperties[] = [
+	companyLocator,
+	projectLocator,
+	{
+		displayName: 'Upload Method',
+		name: 'uploadMethod',
+		type: 'options',
+		options: [
+			{
+				name: 'Direct Upload',
+				value: 'direct',
+				description:
+					"Procore's recommended flow: the file goes straight to Procore's storage, in pieces when large, then the photo is created from it",
+			},
+			{
+				name: 'Inline (Multipart)',
+				value: 'inline',
+				description: 'The legacy single request with the file inside it (image[data]); the whole file is held in memory',
+			},
+			{
+				name: 'Existing Upload UUID',
+				value: 'existingUpload',
+				description: 'Create the photo from an upload already made elsewhere; no file is needed',
+			},
+		],
+		default: 'direct',
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		displayOptions: { show: { uploadMethod: ['direct', 'inline'] } },
+		description: 'Name of the binary field of the incoming item that holds the photo',
+		hint: 'Direct Upload streams large files in 8 MB pieces when n8n keeps binary data on disk; Inline holds the whole file in memory',
+	},
+	{
+		displayName: 'Upload UUID',
+		name: 'uploadUuid',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { uploadMethod: ['existingUpload'] } },
+		placeholder: 'e.g. 01J3Z8Q5K9M2X7W4V6T1R0N8PB',
+		description:
+			'UUID of a completed Procore upload in this project, made with the same Procore user or service account',
+	},
+	{
+		displayName: 'Image Name',
+		name: 'imageName',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. north-facade.jpg',
+		description:
+			"The photo's name in Procore. Leave empty to use the file name of the binary data. Required with Existing Upload UUID.",
+	},
+	{
+		displayName: 'Album',
+		name: 'albumId',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		description:
+			"The photo album (Procore: image category). Leave empty to let Procore file the photo in the project's default album.",
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select an album...',
+				typeOptions: { searchListMethod: 'searchAlbums', searchable: true },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. 186339',
+				validation: [
+					{
+						type: 'regex',
+						properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'An album ID is a whole number' },
+					},
+				],
+			},
+			{
+				displayName: 'By Name',
+				name: 'name',
+				type: 'string',
+				placeholder: 'e.g. Site Progress',
+				hint: 'Looked up once per run; see Create Album If Missing',
+			},
+		],
+	},
+	{
+		displayName: 'Create Album If Missing',
+		name: 'createAlbumIfMissing',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to create the album when Album is given by name and the project has no album of that name (needs Standard or Admin on Photos)',
+	},
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		options: [
+			{
+				displayName: 'Daily Log Segment ID',
+				name: 'dailyLogSegmentId',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 44',
+				description: 'ID of the Daily Log segment the photo belongs to',
+			},
+			{
+				displayName: 'Description',
+				name: 'description',
+				type: 'string',
+				typeOptions: { rows: 3 },
+				default: '',
+				description: 'Text shown with the photo in Procore',
+			},
+			{
+				displayName: 'Location',
+				name: 'location',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				description: 'Where the photo was taken',
+				hint: 'By Path creates missing tiers (Procore: mt_location). Procore ignores a path when a location ID is sent, so the node sends one or the other.',
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						placeholder: 'Select a location...',
+						typeOptions: { searchListMethod: 'searchLocations', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: 'e.g. 13',
+						validation: [
+							{
+								type: 'regex',
+								properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'A location ID is a whole number' },
+							},
+						],
+					},
+					{
+						displayName: 'By Path',
+						name: 'path',
+						type: 'string',
+						placeholder: 'e.g. Building A > Level 2 > Room 201',
+					},
+				],
+			},
+			{
+				displayName: 'Log Date',
+				name: 'logDate',
+				type: 'dateTime',
+				default: '',
+				description: 'The Daily Log date to file the photo under (sent as YYYY-MM-DD)',
+			},
+			{
+				displayName: 'Private',
+				name: 'private',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether only Photos admins can see the photo. Leave this field out to use the project\'s default.',
+			},
+			{
+				displayName: 'Source',
+				name: 'source',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. Drone survey',
+				description: 'Where the photo came from, as shown in Procore',
+			},
+			{
+				displayName: 'Starred',
+				name: 'starred',
+				type: 'boolean',
+				default: false,
+				description: 'Whether the photo is starred',
+			},
+			{
+				displayName: 'Trade Names or IDs',
+				name: 'tradeIds',
+				type: 'multiOptions',
+				typeOptions: { loadOptionsMethod: 'getTrades', loadOptionsDependsOn: ['companyId.value'] },
+				default: [],
+				description:
+					'The company trades the photo shows. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+		],
+	},
+	{
+		displayName: 'Advanced Options',
+		name: 'advancedOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Markup Provider ID',
+				name: 'providerId',
+				type: 'string',
+				default: '',
+				description: 'ID of the markup layer to add the photo to. Only for photos added to a markup.',
+			},
+			{
+				displayName: 'Markup Provider Type',
+				name: 'providerType',
+				type: 'options',
+				options: [{ name: 'Markup Layer', value: 'MarkupLayer' }],
+				default: 'MarkupLayer',
+				description: 'Procore supports only markup layers. Only for photos added to a markup.',
+			},
+		],
+	},
+];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['image'], operation: ['create'] } },
 	properties,
 );
 
+/** An upload UUID goes into a URL path and a JSON body: letters, digits, - and _ only. */
+const UPLOAD_UUID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+interface CreateImageBody extends IDataObject {
+	image: ImageAttributes;
+}
+
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
 	run: RunContext,
 ): Promise<INodeExecutionData[]> {
-	const projectId = await run.projectId(itemIndex);
-	return [{ json: { projectId }, pairedItem: { item: itemIndex } }];
+	const node = this.getNode();
+	const companyId = run.companyId(itemIndex);
+	const projectId = run.projectId(itemIndex);
+	const uploadMethod = this.getNodeParameter('uploadMethod', itemIndex) as 'direct' | 'inline' | 'existingUpload';
+
+	// Everything the user typed is checked before a request is sent for this item.
+	const attributes = buildImageAttributes(node, itemIndex, {
+		additionalFields: this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject & {
+			location?: LocationLocator;
+		},
+		advancedOptions: this.getNodeParameter('advancedOptions', itemIndex, {}) as IDataObject,
+	});
+	const typedName = String(this.getNodeParameter('imageName', itemIndex, '') ?? '').trim();
+
+	let uploadUuid: string | undefined;
+	let photo;
+	if (uploadMethod === 'existingUpload') {
+		uploadUuid = String(this.getNodeParameter('uploadUuid', itemIndex, '') ?? '').trim();
+		if (!uploadUuid) {
+			throw new NodeOperationError(node, 'Upload UUID is empty', {
+				itemIndex,
+				description: 'Set Upload UUID to the UUID of a completed Procore upload, or choose another Upload Method.',
+			});
+		}
+		if (!UPLOAD_UUID.test(uploadUuid)) {
+			throw new NodeOperationError(node, `Upload UUID "${uploadUuid.slice(0, 60)}" is not a Procore upload UUID`, {
+				itemIndex,
+				description: 'A Procore upload UUID holds only letters, digits, "-" and "_", such as 01J3Z8Q5K9M2X7W4V6T1R0N8PB.',
+			});
+		}
+		if (!typedName) {
+			throw new NodeOperationError(node, 'Image Name is empty', {
+				itemIndex,
+				description: 'With Existing Upload UUID there is no file to take a name from: set Image Name.',
+			});
+		}
+	} else {
+		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex) as string;
+		photo = await readPhoto(this, itemIndex, binaryPropertyName);
+	}
+	const imageName = typedName || photo?.fileName || '';
+	if (!imageName) {
+		throw new NodeOperationError(node, 'Image Name is empty and the file has no name', {
+			itemIndex,
+			description: 'Set Image Name, for example with an expression such as {{ $json.name }}.jpg.',
+		});
+	}
+
+	const albumId = await resolveAlbumId(this, run, {
+		itemIndex,
+		companyId,
+		projectId,
+		locator: this.getNodeParameter('albumId', itemIndex, { mode: 'list', value: '' }) as AlbumLocator,
+		createIfMissing: this.getNodeParameter('createAlbumIfMissing', itemIndex, true) as boolean,
+	});
+	if (albumId) attributes.image_category_id = albumId;
+
+	const request = { method: 'POST' as const, path: '/rest/v1.0/images', qs: { project_id: projectId }, companyId, itemIndex };
+	let created;
+	if (uploadMethod === 'inline' && photo) {
+		created = await procoreRequest<IDataObject>(
+			this,
+			{
+				...request,
+				body: inlineForm(imageName, attributes, await photo.buffer(), photo.mimeType),
+				action: `Uploading "${imageName}"`,
+			},
+			run.connection,
+		);
+	} else {
+		if (photo) {
+			uploadUuid = await directUpload(this, {
+				connection: run.connection,
+				companyId,
+				projectId,
+				photo,
+				fileName: imageName,
+				itemIndex,
+			});
+		}
+		const body: CreateImageBody = {
+			upload_uuid: uploadUuid,
+			image_name: imageName,
+			// Procore refuses an empty image object even with upload_uuid; an empty description
+			// is the one attribute that changes nothing when the user set none.
+			image: Object.keys(attributes).length ? attributes : { description: '' },
+		};
+		created = await procoreRequest<IDataObject>(
+			this,
+			{ ...request, body, action: `Creating the photo "${imageName}"` },
+			run.connection,
+		);
+	}
+	return [{ json: created.body, pairedItem: { item: itemIndex } }];
+}
+
+/** The legacy multipart body: Rails bracket names, arrays as name[]. */
+function inlineForm(imageName: string, attributes: ImageAttributes, bytes: Buffer, mimeType: string): FormData {
+	const form = new FormData();
+	form.append('image_name', imageName);
+	for (const [key, value] of Object.entries(attributes)) {
+		if (Array.isArray(value)) {
+			for (const entry of value) form.append(`image[${key}][]`, String(entry));
+		} else if (value !== undefined) {
+			form.append(`image[${key}]`, String(value));
+		}
+	}
+	form.append('image[data]', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mimeType }), imageName);
+	return form;
 }

@@ -1,0 +1,77 @@
+import type { IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { RunContext } from '../actions/router';
+import { procoreListAll, procoreRequest } from '../transport';
+import { requirePositiveId } from './locators';
+
+export type AlbumLocator = INodeParameterResourceLocator;
+
+interface Album {
+	id: number;
+	name: string;
+}
+
+/**
+ * The album ID for the Album parameter: undefined when left empty (Procore's default album).
+ * By name, the project's albums are read once per run and per project, and a missing album is
+ * created once, however many items name it.
+ */
+export async function resolveAlbumId(
+	context: IExecuteFunctions,
+	run: RunContext,
+	options: {
+		itemIndex: number;
+		companyId: string;
+		projectId: string;
+		locator: AlbumLocator | undefined;
+		createIfMissing: boolean;
+	},
+): Promise<number | undefined> {
+	const { itemIndex, companyId, projectId, locator } = options;
+	const value = locator && typeof locator === 'object' ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
+	if (!value) return undefined;
+	if (!locator || typeof locator !== 'object' || locator.mode !== 'name') {
+		return Number(requirePositiveId(context.getNode(), value, 'Album ID', itemIndex));
+	}
+	const key = `album:${companyId}:${projectId}:${value.toLowerCase()}`;
+	const albumId = await run.memo(key, async () => {
+		const albums = await procoreListAll<Album>(
+			context,
+			{
+				method: 'GET',
+				path: '/rest/v1.0/image_categories',
+				qs: { project_id: projectId },
+				companyId,
+				itemIndex,
+				action: 'Reading the project\'s albums',
+			},
+			{ perPage: 300 },
+			run.connection,
+		);
+		const existing = albums.find((album) => album.name?.trim().toLowerCase() === value.toLowerCase());
+		if (existing) return existing.id;
+		if (!options.createIfMissing) return undefined;
+		const created = await procoreRequest<Album>(
+			context,
+			{
+				method: 'POST',
+				path: '/rest/v1.0/image_categories',
+				qs: { project_id: projectId },
+				companyId,
+				body: { image_category: { name: value } },
+				itemIndex,
+				action: `Creating the album "${value}"`,
+			},
+			run.connection,
+		);
+		return created.body.id;
+	});
+	if (albumId === undefined) {
+		throw new NodeOperationError(context.getNode(), `The project has no album named "${value}"`, {
+			itemIndex,
+			description: 'Turn on Create Album If Missing, or choose the album from the list.',
+		});
+	}
+	return albumId;
+}

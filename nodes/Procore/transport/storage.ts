@@ -1,0 +1,183 @@
+import { createHash } from 'crypto';
+import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import type { Photo } from '../helpers/photo';
+import { failureFromError, headerValue, type ProcoreFailure } from './errors';
+import { procoreRequest, type ProcoreConnection } from './index';
+
+/**
+ * Procore's direct file upload (procore-api.md §7): create an Upload in the project, send the bytes
+ * to the storage URL Procore returns, then refer to the upload by its UUID.
+ *
+ * Files up to SEGMENT_SIZE go in one multipart POST. Larger files use Procore's segmented upload:
+ * each piece is hashed, then PUT on its own, so at most one piece is in memory at a time however
+ * large the file (when n8n keeps binaries outside memory).
+ */
+export const SEGMENT_SIZE = 8 * 1024 * 1024;
+
+interface UploadFormResponse {
+	uuid: string;
+	url: string;
+	fields: Record<string, string>;
+}
+
+interface UploadSegmentsResponse {
+	uuid: string;
+	segments: Array<{ url: string; headers?: Record<string, string>; size: number }>;
+}
+
+/** What S3-style storage says went wrong, without echoing signatures or policies back. */
+function storageFailureText(body: unknown): string | undefined {
+	const text = typeof body === 'string' ? body : undefined;
+	if (!text) return undefined;
+	const code = text.match(/<Code>([^<]{1,100})<\/Code>/)?.[1];
+	const message = text.match(/<Message>([^<]{1,300})<\/Message>/)?.[1];
+	return [code, message].filter(Boolean).join(': ') || undefined;
+}
+
+function storageError(
+	context: IExecuteFunctions,
+	failure: ProcoreFailure,
+	itemIndex: number,
+	fileName: string,
+): NodeApiError {
+	const detail = storageFailureText(failure.body);
+	const what = failure.statusCode ? `storage answered ${failure.statusCode}` : `the connection failed (${failure.code ?? 'unknown'})`;
+	const message = `Sending "${fileName}" to Procore's file storage failed: ${what}${detail ? ` (${detail})` : ''}`;
+	return new NodeApiError(
+		context.getNode(),
+		{ message, ...(failure.statusCode ? { httpCode: String(failure.statusCode) } : {}) },
+		{
+			message,
+			description:
+				failure.statusCode === 403
+					? 'The storage address Procore gave has expired or was refused (Procore allows one hour to start sending). Run the item again to start a fresh upload.'
+					: 'Run the item again; if it keeps failing, check the network between n8n and Procore\'s storage.',
+			itemIndex,
+			...(failure.statusCode ? { httpCode: String(failure.statusCode) } : {}),
+		},
+	);
+}
+
+/** An unauthenticated request to a storage URL. The Procore token is never attached here. */
+async function sendToStorage(
+	context: IExecuteFunctions,
+	options: IHttpRequestOptions,
+	itemIndex: number,
+	fileName: string,
+): Promise<{ headers: Record<string, string>; statusCode: number }> {
+	try {
+		return (await context.helpers.httpRequest({
+			...options,
+			returnFullResponse: true,
+			// Storage answers XML or nothing; keep it as text for error messages.
+			json: false,
+			encoding: 'text',
+			timeout: 10 * 60 * 1000,
+		})) as { headers: Record<string, string>; statusCode: number };
+	} catch (error) {
+		throw storageError(context, failureFromError(error), itemIndex, fileName);
+	}
+}
+
+export interface DirectUploadInput {
+	connection: ProcoreConnection;
+	companyId: string;
+	projectId: string;
+	photo: Photo;
+	fileName: string;
+	itemIndex: number;
+}
+
+export async function directUpload(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
+	return input.photo.size <= SEGMENT_SIZE
+		? await uploadInOnePart(context, input)
+		: await uploadInSegments(context, input);
+}
+
+async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
+	const { photo, fileName, itemIndex } = input;
+	const upload = await procoreRequest<UploadFormResponse>(
+		context,
+		{
+			method: 'POST',
+			path: `/rest/v1.0/projects/${input.projectId}/uploads`,
+			companyId: input.companyId,
+			body: { response_filename: fileName, response_content_type: photo.mimeType },
+			itemIndex,
+			action: `Starting the upload of "${fileName}"`,
+		},
+		input.connection,
+	);
+	const { uuid, url, fields } = upload.body;
+	const form = new FormData();
+	// Storage checks its signed policy: every field exactly as given, in order, and the file last.
+	for (const [name, value] of Object.entries(fields ?? {})) form.append(name, value);
+	form.append('file', new Blob([(await photo.buffer()) as Uint8Array<ArrayBuffer>], { type: photo.mimeType }), fileName);
+	await sendToStorage(context, { method: 'POST', url, body: form }, itemIndex, fileName);
+	return uuid;
+}
+
+async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
+	const { photo, fileName, itemIndex } = input;
+	// First pass: Procore signs each segment by its size and SHA-256, so hash before sending.
+	const segments: Array<{ size: number; sha256: string }> = [];
+	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
+		segments.push({ size: piece.length, sha256: createHash('sha256').update(piece).digest('hex') });
+	}
+	const upload = await procoreRequest<UploadSegmentsResponse>(
+		context,
+		{
+			method: 'POST',
+			path: `/rest/v1.0/projects/${input.projectId}/uploads`,
+			companyId: input.companyId,
+			body: { response_filename: fileName, response_content_type: photo.mimeType, segments },
+			itemIndex,
+			action: `Starting the upload of "${fileName}"`,
+		},
+		input.connection,
+	);
+	const { uuid } = upload.body;
+	const targets = upload.body.segments ?? [];
+	if (targets.length !== segments.length) {
+		throw storageError(
+			context,
+			{ body: `<Code>UnexpectedSegments</Code><Message>Procore returned ${targets.length} segment addresses for ${segments.length} segments</Message>` },
+			itemIndex,
+			fileName,
+		);
+	}
+	// Second pass: send each piece to its own signed address, in order.
+	const etags: Array<{ etag: string }> = [];
+	let index = 0;
+	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
+		const target = targets[index++];
+		const response = await sendToStorage(
+			context,
+			{
+				method: 'PUT',
+				url: target.url,
+				body: piece,
+				headers: { ...target.headers, 'Content-Type': 'application/octet-stream' },
+			},
+			itemIndex,
+			fileName,
+		);
+		// S3 quotes its ETags; Procore's examples show the bare value.
+		etags.push({ etag: (headerValue(response.headers, 'etag') ?? '').replace(/"/g, '') });
+	}
+	await procoreRequest(
+		context,
+		{
+			method: 'PATCH',
+			path: `/rest/v1.0/projects/${input.projectId}/uploads/${uuid}`,
+			companyId: input.companyId,
+			body: { segments: etags },
+			itemIndex,
+			action: `Completing the upload of "${fileName}"`,
+		},
+		input.connection,
+	);
+	return uuid;
+}
