@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeParameterResourceLocat
 import { NodeOperationError } from 'n8n-workflow';
 
 import { idFromLocator } from '../helpers/locators';
-import { getConnection, type ProcoreConnection } from '../transport';
+import { getConnection, isCredentialFailure, type ProcoreConnection } from '../transport';
 import { asNodeError } from '../transport/errors';
 import * as image from './image/Image.resource';
 
@@ -13,6 +13,8 @@ export interface RunContext {
 	projectId(itemIndex: number): string;
 	/** A per-execution memo, so lookups such as an album by name happen once, not once per item. */
 	memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
+	/** IDs of the records this run has created or claimed, so a recovery never claims one twice. */
+	claimed: Set<number>;
 }
 
 type Operation = (
@@ -35,6 +37,7 @@ export function createRunContext(context: IExecuteFunctions, connection: Procore
 			idFromLocator(context.getNode(), 'company', locator('companyId', itemIndex), connection, itemIndex),
 		projectId: (itemIndex) =>
 			idFromLocator(context.getNode(), 'project', locator('projectId', itemIndex), connection, itemIndex),
+		claimed: new Set<number>(),
 		memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
 			let pending = memos.get(key);
 			if (!pending) {
@@ -48,6 +51,20 @@ export function createRunContext(context: IExecuteFunctions, connection: Procore
 	};
 }
 
+/** Items in flight at once when the user does not say; see the README's benchmark for why. */
+export const DEFAULT_PARALLEL_UPLOADS = 4;
+export const MAX_PARALLEL_UPLOADS = 16;
+
+interface ItemFailure {
+	error: unknown;
+	itemIndex: number;
+}
+
+interface RunOptions {
+	parallelUploads?: number;
+	maxWaitSeconds?: number;
+}
+
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
@@ -56,18 +73,46 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (!execute) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operation}" on "${resource}" is not supported`);
 	}
-	const run = createRunContext(this, await getConnection(this));
-	const returnData: INodeExecutionData[] = [];
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		try {
-			returnData.push(...(await execute.call(this, itemIndex, run)));
-		} catch (error) {
-			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error, itemIndex);
-			returnData.push({
-				json: { error: error.message, ...(error.description ? { description: error.description } : {}) },
-				pairedItem: { item: itemIndex },
-			});
+	const options = this.getNodeParameter('advancedOptions', 0, {}) as RunOptions;
+	const parallel = Math.min(
+		MAX_PARALLEL_UPLOADS,
+		Math.max(1, Math.floor(Number(options.parallelUploads ?? DEFAULT_PARALLEL_UPLOADS)) || 1),
+	);
+	const run = createRunContext(this, await getConnection(this, { maxWaitSeconds: options.maxWaitSeconds }));
+	const continueOnFail = this.continueOnFail();
+
+	// Items run `parallel` at a time; each result lands in its input's slot, so output order and
+	// pairing are those of sequential processing.
+	const results: INodeExecutionData[][] = new Array(items.length);
+	let nextItem = 0;
+	const halt: { first?: ItemFailure } = {};
+	const worker = async () => {
+		while (!halt.first) {
+			const itemIndex = nextItem++;
+			if (itemIndex >= items.length) return;
+			try {
+				results[itemIndex] = await execute.call(this, itemIndex, run);
+			} catch (error) {
+				// A broken credential fails every item alike: say it once, not once per item.
+				if (!continueOnFail || isCredentialFailure(error)) {
+					// Another worker may have failed meanwhile: report the earliest item, as sequential runs would.
+					const earlier = halt.first as ItemFailure | undefined;
+					if (!earlier || itemIndex < earlier.itemIndex) halt.first = { error, itemIndex };
+					return;
+				}
+				results[itemIndex] = [
+					{
+						json: {
+							error: error.message,
+							...(error.description ? { description: error.description } : {}),
+						},
+						pairedItem: { item: itemIndex },
+					},
+				];
+			}
 		}
-	}
-	return [returnData];
+	};
+	await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+	if (halt.first) throw asNodeError(this.getNode(), halt.first.error, halt.first.itemIndex);
+	return [results.flat()];
 }

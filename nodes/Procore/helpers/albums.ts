@@ -36,20 +36,23 @@ export async function resolveAlbumId(
 	}
 	const key = `album:${companyId}:${projectId}:${value.toLowerCase()}`;
 	const albumId = await run.memo(key, async () => {
-		const albums = await procoreListAll<Album>(
-			context,
-			{
-				method: 'GET',
-				path: '/rest/v1.0/image_categories',
-				qs: { project_id: projectId },
-				companyId,
-				itemIndex,
-				action: 'Reading the project\'s albums',
-			},
-			{ perPage: 300 },
-			run.connection,
-		);
-		const existing = albums.find((album) => album.name?.trim().toLowerCase() === value.toLowerCase());
+		const findAlbum = async () => {
+			const albums = await procoreListAll<Album>(
+				context,
+				{
+					method: 'GET',
+					path: '/rest/v1.0/image_categories',
+					qs: { project_id: projectId },
+					companyId,
+					itemIndex,
+					action: "Reading the project's albums",
+				},
+				{ perPage: 300 },
+				run.connection,
+			);
+			return albums.find((album) => album.name?.trim().toLowerCase() === value.toLowerCase());
+		};
+		const existing = await findAlbum();
 		if (existing) return existing.id;
 		if (!options.createIfMissing) return undefined;
 		const created = await procoreRequest<Album>(
@@ -62,6 +65,11 @@ export async function resolveAlbumId(
 				body: { image_category: { name: value } },
 				itemIndex,
 				action: `Creating the album "${value}"`,
+				// If the answer is lost, the album may exist already: look before creating another.
+				recover: async () => {
+					const album = await findAlbum();
+					return album ? { body: album, headers: {}, statusCode: 200 } : undefined;
+				},
 			},
 			run.connection,
 		);

@@ -154,6 +154,16 @@ export function adviceFor(statusCode: number | undefined, detail: string | undef
 	}
 }
 
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNRESET: 'the connection was closed before Procore answered',
+	ECONNREFUSED: 'the connection was refused',
+	ETIMEDOUT: 'the connection timed out',
+	ECONNABORTED: 'the request timed out',
+	ENOTFOUND: 'the host name was not found',
+	EAI_AGAIN: 'the host name could not be resolved',
+	EPIPE: 'the connection broke while sending',
+};
+
 const ACTION_SUMMARY: Record<number, string> = {
 	400: 'Procore rejected the request (400)',
 	401: 'Procore did not accept the credential (401)',
@@ -187,7 +197,8 @@ export function toProcoreApiError(
 	if (status) {
 		summary = ACTION_SUMMARY[status] ?? `Procore answered ${status}`;
 	} else if (failure.code) {
-		summary = `Could not reach Procore (${failure.code})`;
+		// n8n rewrites any message that names a network code, so it is put in words here.
+		summary = `Could not reach Procore: ${NETWORK_FAILURES[failure.code] ?? 'the connection failed'}`;
 	} else {
 		summary = 'The request to Procore failed';
 	}
@@ -196,7 +207,7 @@ export function toProcoreApiError(
 		.join(': ');
 	const description = status
 		? adviceFor(status, detail, failure.headers)
-		: 'Check the network between n8n and Procore, and the hosts of the Procore credential.';
+		: `Check the network between n8n and Procore, and the hosts of the Procore credential${failure.code ? ` (network code ${failure.code})` : ''}.`;
 	const errorData: JsonObject = {
 		message,
 		...(status ? { httpCode: String(status) } : {}),

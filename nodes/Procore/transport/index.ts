@@ -2,13 +2,20 @@ import type {
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestMethods,
-	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { PROCORE_ENVIRONMENTS, PROCORE_WEB_HOSTS, type ProcoreEnvironment } from './environments';
-import { asNodeError, failureFromError, headerValue, toProcoreApiError } from './errors';
+import {
+	asNodeError,
+	failureFromError,
+	headerValue,
+	requestedWaitSeconds,
+	toProcoreApiError,
+	type ProcoreFailure,
+} from './errors';
+import { BudgetExceeded, rateBudgetFor } from './rateLimit';
 
 export const CREDENTIAL_TYPE = 'procoreOAuth2Api';
 
@@ -22,7 +29,13 @@ export interface ProcoreConnection {
 	webHosts: string[];
 	/** The credential's Company ID, needed by service accounts even where the node has no company yet. */
 	credentialCompanyId?: string;
+	/** Names the rate budget this credential shares across executions. */
+	budgetKey: string;
+	/** The longest the node waits, in all, for one request: rate limits, throttling and retries. */
+	maxWaitMs: number;
 }
+
+export const DEFAULT_MAX_WAIT_SECONDS = 300;
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
@@ -64,10 +77,15 @@ export function parseBaseUrl(
 	return url;
 }
 
-export async function getConnection(context: ProcoreContext): Promise<ProcoreConnection> {
+export async function getConnection(
+	context: ProcoreContext,
+	options: { maxWaitSeconds?: number } = {},
+): Promise<ProcoreConnection> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	const environment = (credentials.environment as ProcoreEnvironment | undefined) ?? 'production';
 	const credentialCompanyId = String(credentials.companyId ?? '').trim() || undefined;
+	const credentialId = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? 'unsaved';
+	const maxWaitMs = (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
 	if (environment === 'custom') {
 		const api = parseBaseUrl(context, credentials.apiHost, 'API Host', environment);
 		return {
@@ -75,6 +93,8 @@ export async function getConnection(context: ProcoreContext): Promise<ProcoreCon
 			apiBaseUrl: api.origin,
 			webHosts: [api.hostname],
 			credentialCompanyId,
+			budgetKey: `${api.origin}|${credentialId}`,
+			maxWaitMs,
 		};
 	}
 	const hosts = PROCORE_ENVIRONMENTS[environment];
@@ -88,6 +108,8 @@ export async function getConnection(context: ProcoreContext): Promise<ProcoreCon
 		apiBaseUrl: hosts.apiHost,
 		webHosts: PROCORE_WEB_HOSTS[environment],
 		credentialCompanyId,
+		budgetKey: `${hosts.apiHost}|${credentialId}`,
+		maxWaitMs,
 	};
 }
 
@@ -102,6 +124,14 @@ export interface ProcoreRequest {
 	/** For error messages: which item, and what the node was doing. */
 	itemIndex?: number;
 	action?: string;
+	/**
+	 * 'repeatable' requests may be sent again after any transient failure. 'once' requests create
+	 * something (a photo, an album) and are sent again only when the failure proves Procore did not
+	 * process them, or when `recover` finds nothing was created. Default: 'repeatable' except POST.
+	 */
+	retry?: 'repeatable' | 'once';
+	/** For 'once' requests whose outcome is unknown: looks for what the lost request created. */
+	recover?: () => Promise<ProcoreResponse<unknown> | undefined>;
 }
 
 export interface ProcoreResponse<T> {
@@ -110,53 +140,148 @@ export interface ProcoreResponse<T> {
 	statusCode: number;
 }
 
-/** One authenticated call to the Procore REST API, with every failure turned into a clear error. */
+const MAX_ATTEMPTS = 6;
+const NETWORK_CODES_NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES_UNKNOWN_OUTCOME = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE']);
+
+/** Errors that no other item can get past either: the whole run stops on them, once. */
+const credentialFailures = new WeakSet<object>();
+
+export function isCredentialFailure(error: unknown): boolean {
+	return typeof error === 'object' && error !== null && credentialFailures.has(error);
+}
+
+type Verdict =
+	| { kind: 'fail' }
+	| { kind: 'retry'; waitMs: number; notBeforeMs?: number }
+	| { kind: 'recover'; waitMs: number };
+
+function backoffMs(attempt: number): number {
+	return Math.min(30_000, 1000 * 2 ** attempt) + Math.floor(Math.random() * 250);
+}
+
+/**
+ * Which failures are worth another try. 429 and 503 are Procore's throttles: it refused the request
+ * without processing it, so even a request that creates something can go again after the wait it
+ * asked for. A refused connection never reached Procore. A dropped connection, a timeout or a
+ * gateway error (502, 504) leaves the outcome unknown: safe requests go again, creating ones first
+ * look for what they may have created.
+ */
+function verdictFor(failure: ProcoreFailure, mode: 'repeatable' | 'once', attempt: number, now: number): Verdict {
+	const status = failure.statusCode;
+	if (status === 429 || status === 503) {
+		const waitSeconds = requestedWaitSeconds(failure.headers, now);
+		const waitMs = waitSeconds !== undefined ? waitSeconds * 1000 + 100 : backoffMs(attempt);
+		return { kind: 'retry', waitMs, notBeforeMs: now + waitMs };
+	}
+	if (failure.code && NETWORK_CODES_NOT_SENT.has(failure.code)) return { kind: 'retry', waitMs: backoffMs(attempt) };
+	const unknownOutcome =
+		status === 502 || status === 504 || (failure.code !== undefined && NETWORK_CODES_UNKNOWN_OUTCOME.has(failure.code));
+	if (!unknownOutcome) return { kind: 'fail' };
+	return mode === 'repeatable'
+		? { kind: 'retry', waitMs: backoffMs(attempt) }
+		: { kind: 'recover', waitMs: backoffMs(attempt) };
+}
+
+/**
+ * One authenticated call to the Procore REST API: within the shared rate budget, retried where
+ * that is safe, and with every failure turned into a clear error.
+ */
 export async function procoreRequest<T = unknown>(
 	context: ProcoreContext,
 	request: ProcoreRequest,
 	connection?: ProcoreConnection,
 ): Promise<ProcoreResponse<T>> {
-	const { apiBaseUrl, credentialCompanyId } = connection ?? (await getConnection(context));
+	const resolved = connection ?? (await getConnection(context));
+	const { apiBaseUrl, credentialCompanyId } = resolved;
 	const companyId = request.companyId ?? credentialCompanyId;
-	const options: IHttpRequestOptions = {
-		method: request.method,
-		baseURL: apiBaseUrl,
-		url: request.path,
-		qs: request.qs,
-		body: request.body,
-		headers: {
-			Accept: 'application/json',
-			...(companyId ? { 'Procore-Company-Id': companyId } : {}),
-		},
-		json: true,
-		returnFullResponse: true,
-		// Procore's file URLs redirect to storage; the token must never follow them there.
-		sendCredentialsOnCrossOriginRedirect: false,
-		arrayFormat: 'brackets',
-	};
-	try {
-		const response = (await context.helpers.httpRequestWithAuthentication.call(
-			context,
-			CREDENTIAL_TYPE,
-			options,
-		)) as { body: T; headers: Record<string, string>; statusCode: number };
-		return response;
-	} catch (error) {
-		if (error instanceof NodeOperationError) throw asNodeError(context.getNode(), error, request.itemIndex);
-		const failure = failureFromError(error);
-		if (failure.statusCode === undefined && failure.code === undefined && error instanceof Error) {
-			// Not an HTTP failure: n8n itself refused (credential not connected, token fetch failed...).
-			throw new NodeOperationError(context.getNode(), error.message, {
-				description:
-					'Open the Procore credential: connect it (Authorization Code) or check the client ID and secret (Client Credentials).',
-				itemIndex: request.itemIndex,
-			});
+	const budget = rateBudgetFor(`${resolved.budgetKey}|${companyId ?? ''}`);
+	const mode = request.retry ?? (request.method === 'POST' ? 'once' : 'repeatable');
+	const deadline = Date.now() + resolved.maxWaitMs;
+	const fail = (failure: ProcoreFailure) =>
+		toProcoreApiError(context.getNode(), failure, { itemIndex: request.itemIndex, action: request.action });
+
+	for (let attempt = 0; ; attempt++) {
+		try {
+			await budget.acquire(deadline);
+		} catch (error) {
+			if (error instanceof BudgetExceeded) throw waitTooLong(context, request, error.waitSeconds, resolved);
+			throw asNodeError(context.getNode(), error, request.itemIndex);
 		}
-		throw toProcoreApiError(context.getNode(), failure, {
-			itemIndex: request.itemIndex,
-			action: request.action,
-		});
+		let failure: ProcoreFailure;
+		try {
+			const response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, {
+				method: request.method,
+				baseURL: apiBaseUrl,
+				url: request.path,
+				qs: request.qs,
+				body: request.body,
+				headers: {
+					Accept: 'application/json',
+					...(companyId ? { 'Procore-Company-Id': companyId } : {}),
+				},
+				json: true,
+				returnFullResponse: true,
+				// Procore's file URLs redirect to storage; the token must never follow them there.
+				sendCredentialsOnCrossOriginRedirect: false,
+				arrayFormat: 'brackets',
+			})) as ProcoreResponse<T>;
+			budget.settle(response.headers);
+			return response;
+		} catch (error) {
+			failure = failureFromError(error);
+			budget.settle(failure.headers);
+			if (failure.statusCode === undefined && failure.code === undefined) {
+				// Not an HTTP failure: n8n itself refused (credential not connected, refresh token
+				// revoked, token fetch failed...). No item can get past that.
+				const credentialError = new NodeOperationError(context.getNode(), (error as Error).message, {
+					description:
+						(error as { description?: string }).description ??
+						'Open the Procore credential: reconnect it (Authorization Code) or check the client ID and secret (Client Credentials).',
+					itemIndex: request.itemIndex,
+				});
+				credentialFailures.add(credentialError);
+				throw credentialError;
+			}
+		}
+		if (failure.statusCode === 401) {
+			// n8n has already refreshed the token and retried once; a second 401 means the
+			// credential itself no longer works.
+			const credentialError = fail(failure);
+			credentialFailures.add(credentialError);
+			throw credentialError;
+		}
+		const now = Date.now();
+		const verdict = verdictFor(failure, mode, attempt, now);
+		if (verdict.kind === 'fail' || attempt + 1 >= MAX_ATTEMPTS) throw fail(failure);
+		if ('notBeforeMs' in verdict && verdict.notBeforeMs) budget.blockUntil(verdict.notBeforeMs);
+		if (now + verdict.waitMs > deadline) {
+			throw waitTooLong(context, request, Math.ceil(verdict.waitMs / 1000), resolved, failure);
+		}
+		await sleep(verdict.waitMs);
+		if (verdict.kind === 'recover') {
+			if (!request.recover) throw fail(failure);
+			const found = await request.recover();
+			if (found) return found as ProcoreResponse<T>;
+		}
 	}
+}
+
+function waitTooLong(
+	context: ProcoreContext,
+	request: ProcoreRequest,
+	waitSeconds: number,
+	connection: ProcoreConnection,
+	failure?: ProcoreFailure,
+) {
+	const limitSeconds = Math.round(connection.maxWaitMs / 1000);
+	const error = toProcoreApiError(context.getNode(), failure ?? { statusCode: 429 }, {
+		itemIndex: request.itemIndex,
+		action: request.action,
+	});
+	error.message = `${request.action ? `${request.action}: ` : ''}Procore asked to wait ${waitSeconds} s, longer than the node may still wait (Maximum Wait is ${limitSeconds} s)`;
+	error.description = `Procore is throttling this app. Raise Maximum Wait in Advanced Options, send fewer items at once, or run the workflow again later.`;
+	return error;
 }
 
 /** The page after this one, from Procore's Link header; undefined on the last page. */

@@ -107,6 +107,8 @@ async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadIn
 			body: { response_filename: fileName, response_content_type: photo.mimeType },
 			itemIndex,
 			action: `Starting the upload of "${fileName}"`,
+			// An extra, unused upload is harmless: Procore deletes it after a week.
+			retry: 'repeatable',
 		},
 		input.connection,
 	);
@@ -135,6 +137,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 			body: { response_filename: fileName, response_content_type: photo.mimeType, segments },
 			itemIndex,
 			action: `Starting the upload of "${fileName}"`,
+			retry: 'repeatable',
 		},
 		input.connection,
 	);

@@ -6,7 +6,7 @@ import type { RunContext } from '../router';
 import { resolveAlbumId, type AlbumLocator } from '../../helpers/albums';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { readPhoto } from '../../helpers/photo';
-import { procoreRequest } from '../../transport';
+import { procoreListAll, procoreRequest } from '../../transport';
 import { directUpload } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
@@ -217,6 +217,15 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			{
+				displayName: 'Maximum Wait (Seconds)',
+				name: 'maxWaitSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 3600 },
+				default: 300,
+				description:
+					'The longest the node waits for one request when Procore throttles it or a retry is due. An item that would wait longer fails with how long Procore asked to wait.',
+			},
+			{
 				displayName: 'Markup Provider ID',
 				name: 'providerId',
 				type: 'string',
@@ -230,6 +239,15 @@ const properties: INodeProperties[] = [
 				options: [{ name: 'Markup Layer', value: 'MarkupLayer' }],
 				default: 'MarkupLayer',
 				description: 'Procore supports only markup layers. Only for photos added to a markup.',
+			},
+			{
+				displayName: 'Parallel Uploads',
+				name: 'parallelUploads',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 16 },
+				default: 4,
+				description:
+					"How many items upload at once. All of them share Procore's rate limit; output order and item pairing stay those of the input.",
 			},
 		],
 	},
@@ -309,7 +327,19 @@ export async function execute(
 	});
 	if (albumId) attributes.image_category_id = albumId;
 
-	const request = { method: 'POST' as const, path: '/rest/v1.0/images', qs: { project_id: projectId }, companyId, itemIndex };
+	const startedAt = Date.now();
+	const request = {
+		method: 'POST' as const,
+		path: '/rest/v1.0/images',
+		qs: { project_id: projectId },
+		companyId,
+		itemIndex,
+		// Creating a photo is sent again only when Procore provably did not process it; when the
+		// answer is lost, the node first looks for the photo it may have created (never twice).
+		retry: 'once' as const,
+		recover: async () =>
+			await findCreatedImage(this, run, { projectId, companyId, imageName, size: photo?.size, since: startedAt, itemIndex }),
+	};
 	let created;
 	if (uploadMethod === 'inline' && photo) {
 		created = await procoreRequest<IDataObject>(
@@ -345,7 +375,45 @@ export async function execute(
 			run.connection,
 		);
 	}
+	if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
 	return [{ json: created.body, pairedItem: { item: itemIndex } }];
+}
+
+/**
+ * After a lost answer to Create Image: the photo this item created, if Procore made it. It is the
+ * newest photo of the project with this name (and size), created since the item started, that no
+ * other item of this run has claimed.
+ */
+async function findCreatedImage(
+	context: IExecuteFunctions,
+	run: RunContext,
+	lookup: { projectId: string; companyId: string; imageName: string; size?: number; since: number; itemIndex: number },
+) {
+	const from = new Date(lookup.since - 5 * 60 * 1000).toISOString();
+	const to = new Date(Date.now() + 5 * 60 * 1000).toISOString();
+	const images = await procoreListAll<IDataObject>(
+		context,
+		{
+			method: 'GET',
+			path: '/rest/v1.0/images',
+			qs: { project_id: lookup.projectId, 'filters[created_at]': `${from}...${to}`, sort: '-created_at' },
+			companyId: lookup.companyId,
+			itemIndex: lookup.itemIndex,
+			action: `Checking whether "${lookup.imageName}" was created`,
+		},
+		{ perPage: 100, maxItems: 1000 },
+		run.connection,
+	);
+	const match = images.find(
+		(image) =>
+			typeof image.id === 'number' &&
+			!run.claimed.has(image.id) &&
+			image.filename === lookup.imageName &&
+			(lookup.size === undefined || image.size === undefined || image.size === lookup.size),
+	);
+	if (!match) return undefined;
+	run.claimed.add(match.id as number);
+	return { body: match, headers: {}, statusCode: 201 };
 }
 
 /** The legacy multipart body: Rails bracket names, arrays as name[]. */
