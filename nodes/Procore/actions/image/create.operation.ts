@@ -5,7 +5,7 @@ import { companyLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../router';
 import { resolveAlbumId, type AlbumLocator } from '../../helpers/albums';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
-import { readPhoto } from '../../helpers/photo';
+import { readPhoto, type Photo } from '../../helpers/photo';
 import { procoreListAll, procoreRequest } from '../../transport';
 import { directUpload } from '../../transport/storage';
 
@@ -285,7 +285,7 @@ export async function execute(
 	const typedName = String(this.getNodeParameter('imageName', itemIndex, '') ?? '').trim();
 
 	let uploadUuid: string | undefined;
-	let photo;
+	let photo: Photo | undefined;
 	if (uploadMethod === 'existingUpload') {
 		uploadUuid = String(this.getNodeParameter('uploadUuid', itemIndex, '') ?? '').trim();
 		if (!uploadUuid) {
