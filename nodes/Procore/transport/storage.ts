@@ -1,9 +1,9 @@
 import { createHash } from 'crypto';
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, sleep } from 'n8n-workflow';
 
 import type { Photo } from '../helpers/photo';
-import { failureFromError, headerValue, type ProcoreFailure } from './errors';
+import { asNodeError, failureFromError, headerValue, type ProcoreFailure } from './errors';
 import { procoreRequest, type ProcoreConnection } from './index';
 
 /**
@@ -77,9 +77,20 @@ async function sendToStorage(
 			timeout: 10 * 60 * 1000,
 		})) as { headers: Record<string, string>; statusCode: number };
 	} catch (error) {
-		throw storageError(context, failureFromError(error), itemIndex, fileName);
+		const failure = failureFromError(error);
+		const failed = storageError(context, failure, itemIndex, fileName);
+		const status = failure.statusCode;
+		// Expired or refused signatures (403, 400 RequestTimeout/ExpiredToken), storage hiccups and
+		// dropped connections are cured by starting again with a fresh upload.
+		if (status === undefined || status === 403 || status === 408 || status >= 500 || /Expired|RequestTimeout/.test(String(failure.body))) {
+			restartable.add(failed);
+		}
+		throw failed;
 	}
 }
+
+const restartable = new WeakSet<object>();
+const MAX_UPLOAD_STARTS = 3;
 
 export interface DirectUploadInput {
 	connection: ProcoreConnection;
@@ -91,9 +102,19 @@ export interface DirectUploadInput {
 }
 
 export async function directUpload(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
-	return input.photo.size <= SEGMENT_SIZE
-		? await uploadInOnePart(context, input)
-		: await uploadInSegments(context, input);
+	for (let start = 1; ; start++) {
+		try {
+			return input.photo.size <= SEGMENT_SIZE
+				? await uploadInOnePart(context, input)
+				: await uploadInSegments(context, input);
+		} catch (error) {
+			// Storage URLs and fields are never reused (procore-api.md §7): a retry is a new upload.
+			if (!restartable.has(error as object) || start >= MAX_UPLOAD_STARTS) {
+				throw asNodeError(context.getNode(), error, input.itemIndex);
+			}
+			await sleep(1000 * start);
+		}
+	}
 }
 
 async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
