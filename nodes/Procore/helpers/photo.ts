@@ -53,6 +53,8 @@ export interface Photo {
 }
 
 const STREAM_CHUNK = 256 * 1024;
+/** The longest signature detectPhotoType reads. */
+const SIGNATURE_BYTES = 14;
 
 function describeFields(binary: Record<string, IBinaryData> | undefined): string {
 	const names = Object.keys(binary ?? {});
@@ -141,7 +143,10 @@ export async function readPhoto(
 		head = piece;
 		break;
 	}
-	const type = detectPhotoType(head);
+	// A file too short to carry any signature has nothing to contradict its declared type.
+	const type =
+		detectPhotoType(head) ??
+		(size < SIGNATURE_BYTES ? ACCEPTED_TYPES.find((accepted) => accepted.mimeType === mimeType.toLowerCase()) : undefined);
 	if (!type) {
 		const hex = [...head.subarray(0, 8)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
 		throw new NodeOperationError(
