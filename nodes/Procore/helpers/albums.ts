@@ -7,13 +7,16 @@ import { requirePositiveId } from './locators';
 
 export type AlbumLocator = INodeParameterResourceLocator;
 
+/** Every Procore project has this album; photos without another album land in it. */
+export const DEFAULT_ALBUM = 'Unclassified';
+
 interface Album {
 	id: number;
 	name: string;
 }
 
 /**
- * The album ID for the Album parameter: undefined when left empty (Procore's default album).
+ * The album ID for the Album parameter; when left empty, the project's "Unclassified" album.
  * By name, the project's albums are read once per run and per project, and a missing album is
  * created once, however many items name it.
  */
@@ -27,13 +30,15 @@ export async function resolveAlbumId(
 		locator: AlbumLocator | undefined;
 		createIfMissing: boolean;
 	},
-): Promise<number | undefined> {
+): Promise<number> {
 	const { itemIndex, companyId, projectId, locator } = options;
-	const value = locator && typeof locator === 'object' ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
-	if (!value) return undefined;
-	if (!locator || typeof locator !== 'object' || locator.mode !== 'name') {
-		return Number(requirePositiveId(context.getNode(), value, 'Album ID', itemIndex));
-	}
+	const given = locator && typeof locator === 'object' ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
+	const byName = !given || (typeof locator === 'object' && locator?.mode === 'name');
+	if (!byName) return Number(requirePositiveId(context.getNode(), given, 'Album ID', itemIndex));
+	// Procore documents no behaviour for a photo without album (procore-api.md §10 #6), so an
+	// empty Album means the project's default album, found by its name, never created.
+	const value = given || DEFAULT_ALBUM;
+	const createIfMissing = given ? options.createIfMissing : false;
 	const key = `album:${companyId}:${projectId}:${value.toLowerCase()}`;
 	const albumId = await run.memo(key, async () => {
 		const findAlbum = async () => {
@@ -54,7 +59,7 @@ export async function resolveAlbumId(
 		};
 		const existing = await findAlbum();
 		if (existing) return existing.id;
-		if (!options.createIfMissing) return undefined;
+		if (!createIfMissing) return undefined;
 		const created = await procoreRequest<Album>(
 			context,
 			{
@@ -78,7 +83,9 @@ export async function resolveAlbumId(
 	if (albumId === undefined) {
 		throw new NodeOperationError(context.getNode(), `The project has no album named "${value}"`, {
 			itemIndex,
-			description: 'Turn on Create Album If Missing, or choose the album from the list.',
+			description: given
+				? 'Turn on Create Album If Missing, or choose the album from the list.'
+				: `Album is empty and the project has no default "${DEFAULT_ALBUM}" album: choose an album.`,
 		});
 	}
 	return albumId;

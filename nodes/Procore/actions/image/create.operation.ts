@@ -72,7 +72,7 @@ const properties: INodeProperties[] = [
 		type: 'resourceLocator',
 		default: { mode: 'list', value: '' },
 		description:
-			"The photo album (Procore: image category). Leave empty to let Procore file the photo in the project's default album.",
+			'The photo album (Procore: image category). Leave empty for the project\'s default album, "Unclassified".',
 		modes: [
 			{
 				displayName: 'From List',
@@ -325,7 +325,7 @@ export async function execute(
 		locator: this.getNodeParameter('albumId', itemIndex, { mode: 'list', value: '' }) as AlbumLocator,
 		createIfMissing: this.getNodeParameter('createAlbumIfMissing', itemIndex, true) as boolean,
 	});
-	if (albumId) attributes.image_category_id = albumId;
+	attributes.image_category_id = albumId;
 
 	const startedAt = Date.now();
 	const request = {
@@ -365,9 +365,8 @@ export async function execute(
 		const body: CreateImageBody = {
 			upload_uuid: uploadUuid,
 			image_name: imageName,
-			// Procore refuses an empty image object even with upload_uuid; an empty description
-			// is the one attribute that changes nothing when the user set none.
-			image: Object.keys(attributes).length ? attributes : { description: '' },
+			// Procore refuses an empty image object even with upload_uuid; it always holds the album.
+			image: attributes,
 		};
 		created = await procoreRequest<IDataObject>(
 			this,
