@@ -1,0 +1,192 @@
+// @ts-check
+'use strict';
+
+/**
+ * The api listener's gatekeeping: rate limiting, the Bearer token, the Procore-Company-Id header
+ * (procore-api.md §2) and who may see which company and project.
+ */
+
+const { HttpError, procoreErrors, toId } = require('./http');
+const { RATE_LIMIT_TEXT } = require('./faults');
+
+const MISSING_COMPANY_TEXT =
+	'Missing Procore-Company-Id header!  Each call your application makes to the Procore API must contain a request header that includes the Procore-Company-Id field.';
+
+const INVALID_TOKEN = 'The access token is invalid';
+
+/** @typedef {import('./server').Context} Context */
+
+/**
+ * 401 for a missing, unknown, expired or revoked token. The body uses the generic error object's
+ * `message` field (procore-api.md §5 lists it for v1.0 401s) with the documented text; the exact
+ * shape is UNCONFIRMED. The WWW-Authenticate header is the usual Doorkeeper one (UNCONFIRMED).
+ */
+function invalidToken() {
+	return new HttpError(401, { message: INVALID_TOKEN }, {
+		headers: { 'WWW-Authenticate': `Bearer realm="Procore", error="invalid_token", error_description="${INVALID_TOKEN}"` },
+	});
+}
+
+/**
+ * The missing-header message is documented; its status is UNCONFIRMED (procore-api.md §2): 400
+ * with the plain-text message. A header that is not an integer counts as missing (strict reading).
+ */
+function missingCompanyHeader() {
+	return procoreErrors.plain(400, MISSING_COMPANY_TEXT);
+}
+
+/** @param {Context} ctx */
+function rateKey(ctx) {
+	const m = /^Bearer\s+(\S+)\s*$/i.exec(String(ctx.req.headers.authorization ?? ''));
+	return m ? `token:${m[1]}` : `anonymous:${ctx.req.socket.remoteAddress ?? ''}`;
+}
+
+/**
+ * Hooks for the api listener's pipeline.
+ * @param {any} emu
+ * @returns {import('./server').ListenerHooks}
+ */
+function apiHooks(emu) {
+	return {
+		before(ctx) {
+			ctx.rateKey = rateKey(ctx);
+			emu.rate.noteArrival(ctx.rateKey, ctx.record);
+			const r = emu.rate.account(ctx.rateKey, ctx.record.at);
+			for (const [k, v] of Object.entries(r.headers)) ctx.setHeader(k, v);
+			/** @type {any} */ (ctx).rateResult = r;
+		},
+		afterFaults(ctx) {
+			const r = /** @type {any} */ (ctx).rateResult;
+			if (!r.exceeded) return;
+			emu.stats.rateLimited++;
+			emu.rate.block(ctx.rateKey, r.resetMs, '429');
+			// UNCONFIRMED whether the 429 body is plain text or JSON, and whether Retry-After comes
+			// with it (procore-api.md §3): plain text, and no Retry-After unless retryAfterOn429.
+			/** @type {Record<string, string>} */
+			const headers = {};
+			if (emu.options.retryAfterOn429) headers['Retry-After'] = String(Math.max(1, Math.ceil((r.resetMs - Date.now()) / 1000)));
+			throw new HttpError(429, RATE_LIMIT_TEXT, { headers, contentType: 'text/plain; charset=utf-8' });
+		},
+		beforeRoute(ctx, route) {
+			if (route.options.auth === 'none') return;
+			authenticate(ctx);
+			checkCompanyHeader(ctx, route.options.company ?? 'required');
+		},
+		notFound: () => procoreErrors.errorString(404, 'Not Found'),
+		internalError: (_ctx, err) => new HttpError(500, { error: 'Internal Server Error', message: err.message }),
+	};
+}
+
+/** @param {Context} ctx */
+function authenticate(ctx) {
+	const m = /^Bearer\s+(\S+)\s*$/i.exec(String(ctx.req.headers.authorization ?? ''));
+	if (!m) throw invalidToken();
+	const token = ctx.state.tokens.get(m[1]);
+	const now = Date.now();
+	if (!token || token.revokedAt || token.expiresAt <= now) throw invalidToken();
+	const limit = ctx.options.tokenExpiresAfterRequests;
+	if (limit > 0 && token.uses >= limit) {
+		token.expiresAt = now;
+		throw invalidToken();
+	}
+	token.uses++;
+	const user = ctx.state.users.get(token.userId);
+	if (!user) throw invalidToken();
+	ctx.auth = { token, user, serviceAccount: token.grantType === 'client_credentials' };
+}
+
+/**
+ * `required`: every call; `user-optional`: /me and /companies, where an authorization-code token
+ * may leave it out but a client-credentials (DMSA) token must send it (procore-api.md §1.5, §2).
+ * A header that is present is always checked.
+ * @param {Context} ctx
+ * @param {'required' | 'user-optional'} mode
+ */
+function checkCompanyHeader(ctx, mode) {
+	const auth = /** @type {NonNullable<Context['auth']>} */ (ctx.auth);
+	const raw = ctx.req.headers['procore-company-id'];
+	const value = Array.isArray(raw) ? raw[0] : raw;
+	const needed = mode === 'required' || auth.serviceAccount;
+	if (value === undefined || value.trim() === '') {
+		if (needed) throw missingCompanyHeader();
+		return;
+	}
+	const id = /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : undefined;
+	if (id === undefined) throw missingCompanyHeader();
+	const company = ctx.state.companies.get(id);
+	if (auth.serviceAccount) {
+		// A DMSA reaches exactly the companies where the app is installed.
+		if (!company || !company.appInstalled) throw procoreErrors.errorsString(403, 'App is not connected to this company');
+	} else {
+		if (!company || !auth.user.companyIds.includes(id)) throw procoreErrors.errorsString(403, `You do not have access to company ${id}`);
+		if (!company.appInstalled) throw procoreErrors.errorsString(403, 'App is not connected to this company');
+	}
+	ctx.companyId = id;
+}
+
+/** The companies the caller may see. @param {Context} ctx */
+function visibleCompanies(ctx) {
+	const auth = /** @type {NonNullable<Context['auth']>} */ (ctx.auth);
+	return [...ctx.state.companies.values()].filter((c) => (auth.serviceAccount ? c.appInstalled : auth.user.companyIds.includes(c.id)));
+}
+
+/**
+ * A `company_id` from the path or query: required, and it must be the header's company.
+ * UNCONFIRMED what Procore does on a mismatch; refused here with 403 (strict).
+ * @param {Context} ctx
+ * @param {unknown} raw
+ */
+function requireCompanyParam(ctx, raw) {
+	if (raw === undefined || raw === '') throw procoreErrors.paramMissing('company_id');
+	const id = toId(raw);
+	if (id === undefined) throw procoreErrors.errorString(404, `Couldn't find Company with 'id'=${String(raw)}`);
+	if (ctx.companyId === null) throw missingCompanyHeader();
+	if (id !== ctx.companyId) throw procoreErrors.errorsString(403, `company_id ${id} does not match the Procore-Company-Id header (${ctx.companyId})`);
+	return /** @type {import('./seed').Company} */ (ctx.state.companies.get(id));
+}
+
+/**
+ * A project the caller may use, in the header's company. A project in another company, or one the
+ * caller cannot see, is a 404 (procore-api.md §5: 404 also means "cannot read it"). A DMSA outside
+ * its permitted projects gets 403; `photos` also requires the Photos tool to be enabled (403).
+ * @param {Context} ctx
+ * @param {unknown} raw
+ * @param {{ photos?: boolean }} [need]
+ */
+function requireProject(ctx, raw, need = {}) {
+	const id = toId(raw);
+	const project = id === undefined ? undefined : ctx.state.projects.get(id);
+	if (!project || project.companyId !== ctx.companyId) throw procoreErrors.errorString(404, `Couldn't find Project with 'id'=${String(raw)}`);
+	const company = /** @type {import('./seed').Company} */ (ctx.state.companies.get(project.companyId));
+	const auth = /** @type {NonNullable<Context['auth']>} */ (ctx.auth);
+	if (auth.serviceAccount && company.permittedProjectIds && !company.permittedProjectIds.includes(project.id)) {
+		throw procoreErrors.errorsString(403, 'This project is not among the permitted projects of the app in this company');
+	}
+	if (need.photos && !project.photosEnabled) throw procoreErrors.errorsString(403, 'The Photos tool is not enabled in this project');
+	return project;
+}
+
+/**
+ * `project_id` as a required query parameter (images, image_categories).
+ * @param {Context} ctx
+ * @param {{ photos?: boolean }} [need]
+ */
+function requireProjectFromQuery(ctx, need) {
+	const raw = ctx.query.project_id;
+	if (raw === undefined || raw === '') throw procoreErrors.paramMissing('project_id');
+	return requireProject(ctx, raw, need);
+}
+
+module.exports = {
+	apiHooks,
+	authenticate,
+	checkCompanyHeader,
+	missingCompanyHeader,
+	invalidToken,
+	visibleCompanies,
+	requireCompanyParam,
+	requireProject,
+	requireProjectFromQuery,
+	MISSING_COMPANY_TEXT,
+	INVALID_TOKEN,
+};

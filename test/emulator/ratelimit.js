@@ -1,0 +1,112 @@
+// @ts-check
+'use strict';
+
+/**
+ * Procore's two rate limits (procore-api.md §3): an hourly window and an optional spike window,
+ * both counted per access token on the api listener only (storage is another host). Every api
+ * response carries X-Rate-Limit-Limit / -Remaining / -Reset for whichever window is closer to
+ * running out. Windows end on whole seconds so the advertised Reset is exactly when the counter
+ * starts again.
+ *
+ * It also remembers, per token, until when a 429 (or a 503 with Retry-After) told the client to
+ * wait, and counts requests that came earlier in emu.stats.
+ */
+
+class RateLimiter {
+	/** @param {any} emu */
+	constructor(emu) {
+		this.emu = emu;
+		/** @type {Map<string, { hourEnd: number, hourCount: number, spikeEnd: number, spikeCount: number }>} */
+		this.windows = new Map();
+		/** @type {Map<string, { until: number, kind: '429' | '503' }>} */
+		this.blocked = new Map();
+	}
+
+	reset() {
+		this.windows.clear();
+		this.blocked.clear();
+	}
+
+	/**
+	 * Counts one request and returns the headers to send and whether a limit is exceeded.
+	 * @param {string} key
+	 * @param {number} now
+	 */
+	account(key, now) {
+		const o = this.emu.options;
+		let w = this.windows.get(key);
+		if (!w) {
+			w = { hourEnd: 0, hourCount: 0, spikeEnd: 0, spikeCount: 0 };
+			this.windows.set(key, w);
+		}
+		if (now >= w.hourEnd) {
+			w.hourEnd = ceilSecond(now + o.hourlyWindowMs);
+			w.hourCount = 0;
+		}
+		w.hourCount++;
+		const hourly = { limit: o.hourlyLimit, count: w.hourCount, end: w.hourEnd };
+		/** @type {typeof hourly | null} */
+		let spike = null;
+		if (o.spikeLimit > 0) {
+			if (now >= w.spikeEnd) {
+				w.spikeEnd = ceilSecond(now + o.spikeWindowMs);
+				w.spikeCount = 0;
+			}
+			w.spikeCount++;
+			spike = { limit: o.spikeLimit, count: w.spikeCount, end: w.spikeEnd };
+		}
+		const hourExceeded = hourly.count > hourly.limit;
+		const spikeExceeded = spike !== null && spike.count > spike.limit;
+		let reported = hourly;
+		if (spike) {
+			if (hourExceeded && spikeExceeded) reported = hourly.end >= spike.end ? hourly : spike;
+			else if (spikeExceeded) reported = spike;
+			else if (!hourExceeded && spike.limit - spike.count < hourly.limit - hourly.count) reported = spike;
+		}
+		return {
+			exceeded: hourExceeded || spikeExceeded,
+			resetMs: reported.end,
+			headers: {
+				'X-Rate-Limit-Limit': String(reported.limit),
+				'X-Rate-Limit-Remaining': String(Math.max(0, reported.limit - reported.count)),
+				'X-Rate-Limit-Reset': String(Math.round(reported.end / 1000)),
+			},
+		};
+	}
+
+	/**
+	 * The client was told to wait until `until` (ms epoch).
+	 * @param {string} key
+	 * @param {number} until
+	 * @param {'429' | '503'} kind
+	 */
+	block(key, until, kind) {
+		const prev = this.blocked.get(key);
+		if (!prev || prev.until < until) this.blocked.set(key, { until, kind });
+	}
+
+	/**
+	 * Counts a request that arrived before the wait it was given had passed.
+	 * @param {string} key
+	 * @param {import('./server').RequestRecord} record
+	 */
+	noteArrival(key, record) {
+		const b = this.blocked.get(key);
+		if (!b) return;
+		if (record.at >= b.until) {
+			this.blocked.delete(key);
+			return;
+		}
+		const stats = this.emu.stats;
+		if (b.kind === '429') stats.requestsBeforeReset++;
+		else stats.requestsBeforeRetryAfter++;
+		stats.earlyRequests.push({ at: record.at, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
+	}
+}
+
+/** @param {number} ms */
+function ceilSecond(ms) {
+	return Math.ceil(ms / 1000) * 1000;
+}
+
+module.exports = { RateLimiter, ceilSecond };

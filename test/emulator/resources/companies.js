@@ -1,0 +1,36 @@
+// @ts-check
+'use strict';
+
+/**
+ * `GET /rest/v1.0/companies` (procore-api.md §6.4): the user's companies, or for a DMSA the
+ * companies where the app is installed. Paginated.
+ */
+
+const { paginate } = require('../http');
+const { visibleCompanies } = require('../access');
+
+/** @param {{ api: import('../router').Router }} app */
+function register(app) {
+	app.api.get(
+		'/rest/v1.0/companies',
+		(ctx) => {
+			const auth = /** @type {NonNullable<typeof ctx.auth>} */ (ctx.auth);
+			const companies = visibleCompanies(ctx).sort((a, b) => a.id - b.id);
+			const page = paginate(ctx, companies);
+			ctx.json(
+				200,
+				page.map((c) => ({
+					id: c.id,
+					name: c.name,
+					is_active: c.isActive,
+					logo_url: null,
+					pcn_business_experience: null,
+					my_company: !auth.serviceAccount && auth.user.myCompanyId === c.id,
+				})),
+			);
+		},
+		{ company: 'user-optional' },
+	);
+}
+
+module.exports = { register };

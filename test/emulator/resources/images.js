@@ -1,0 +1,288 @@
+// @ts-check
+'use strict';
+
+/**
+ * Images in the Photos tool (procore-api.md §6.1, §6.2): create, list, show, delete. All take
+ * `project_id` in the query, and need the Photos tool enabled in the project.
+ *
+ * Create accepts the spec's body form — top-level `upload_uuid` + `image_name` + `image{…}` — as
+ * JSON or as multipart form fields, and the legacy multipart `image[data]` file part. The 2026
+ * tutorial's `upload:{uuid,…}` form is UNCONFIRMED and not accepted (strict reading).
+ */
+
+const crypto = require('crypto');
+const { procoreErrors, isPlainObject, toId, paginate, parseBool, UploadedFile } = require('../http');
+const { requireProjectFromQuery } = require('../access');
+const { BUCKET, presignUrl } = require('../presign');
+const { findOrCreatePath, parsePath, fullName } = require('./locations');
+const { tradeJson } = require('./trades');
+
+/** @typedef {import('../server').Context} Context */
+
+/** @param {unknown} v */
+function blank(v) {
+	return v === undefined || v === null || v === '';
+}
+
+/** @param {string} s */
+function validDate(s) {
+	const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+	if (!m) return false;
+	const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+	return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+}
+
+/** @param {Context} ctx @param {any} img */
+function imageJson(ctx, img) {
+	const state = ctx.state;
+	const album = img.albumId ? state.albums.get(img.albumId) : undefined;
+	const loc = img.locationId ? state.locations.get(img.locationId) : undefined;
+	const uploader = state.users.get(img.uploaderId);
+	const now = Date.now();
+	const expires = now + ctx.options.storageUrlTtlMs;
+	const path = `/${BUCKET}/${img.objectKey}`;
+	const self = `/rest/v1.0/images/${img.id}?image_category_id=${img.albumId ?? ''}&project_id=${img.projectId}`;
+	return {
+		id: img.id,
+		url: presignUrl(ctx.emu, 'GET', path, {}, {}, now, expires),
+		thumbnail_url: presignUrl(ctx.emu, 'GET', path, { thumbnail: 'large' }, {}, now, expires),
+		size: img.size,
+		filename: img.filename,
+		description: img.description,
+		taken_at: null,
+		created_at: img.createdAt,
+		updated_at: img.updatedAt,
+		location: loc ? { id: loc.id, name: fullName(state, loc), node_name: loc.nodeName, parent_id: loc.parentId, created_at: loc.createdAt, updated_at: loc.updatedAt } : null,
+		image_category_id: img.albumId,
+		image_category_name: album ? album.name : null,
+		image_category_private: album ? album.private : false,
+		permanently_deleted: false,
+		private: img.private,
+		starred: img.starred,
+		projection: 'unknown',
+		width: null,
+		height: null,
+		origin_id: null,
+		log_date: img.logDate,
+		daily_log_header_id: null,
+		daily_log_segment_id: img.dailyLogSegmentId,
+		daily_log_segment: null,
+		gps_lat: null,
+		gps_long: null,
+		uploader: uploader ? { id: uploader.id, login: uploader.login, name: uploader.name } : null,
+		links: {
+			self,
+			update: self,
+			delete: self,
+			permanentlyDelete: `${self}&permanent=true`,
+			retrieve: `/rest/v1.0/images/${img.id}/retrieve?project_id=${img.projectId}`,
+		},
+		trades: img.tradeIds.map((/** @type {number} */ id) => tradeJson(/** @type {import('../seed').Trade} */ (state.trades.get(id)))),
+		comments_count: 0,
+	};
+}
+
+/** @param {Context} ctx */
+async function create(ctx) {
+	const project = requireProjectFromQuery(ctx, { photos: true });
+	const p = (await ctx.body()).params;
+	const state = ctx.state;
+	const user = /** @type {NonNullable<Context['auth']>} */ (ctx.auth).user;
+
+	// `image` must carry at least one attribute, even with upload_uuid (procore-api.md §6.1, §9.2).
+	// Status and body shape UNCONFIRMED: 422 with Rails-style errors.
+	const image = p.image;
+	if (blank(image) || (isPlainObject(image) && Object.keys(image).length === 0)) throw procoreErrors.validation({ image: ["can't be blank"] });
+	if (!isPlainObject(image)) throw procoreErrors.validation({ image: ['must be an object'] });
+
+	const data = image.data;
+	const uploadUuid = p.upload_uuid;
+	if (data !== undefined && !blank(uploadUuid)) throw procoreErrors.validation({ base: ['Use either image[data] or upload_uuid, not both'] });
+	if (data === undefined && blank(uploadUuid)) throw procoreErrors.validation({ data: ["can't be blank"] });
+
+	/** @type {{ filename: string, size: number, sha256: string, contentType: string | null, objectKey: string | null, upload: any, bytes: Buffer | null }} */
+	let file;
+	if (data !== undefined) {
+		// image[data] only works as a file part of a multipart body (procore-api.md §9.4).
+		if (!(data instanceof UploadedFile)) throw procoreErrors.validation({ data: ['must be a file part of a multipart/form-data body'] });
+		if (data.size === 0) throw procoreErrors.validation({ data: ["can't be blank"] });
+		const filename = typeof p.image_name === 'string' && p.image_name.trim() !== '' ? p.image_name : data.filename || 'image';
+		file = {
+			filename,
+			size: data.size,
+			sha256: crypto.createHash('sha256').update(data.data).digest('hex'),
+			contentType: data.contentType ?? null,
+			objectKey: null,
+			upload: null,
+			bytes: data.size <= ctx.options.keepBytesUpTo ? data.data : null,
+		};
+	} else {
+		if (typeof uploadUuid !== 'string') throw procoreErrors.validation({ upload_uuid: ['is invalid'] });
+		if (typeof p.image_name !== 'string' || p.image_name.trim() === '') throw procoreErrors.validation({ image_name: ["can't be blank"] });
+		const upload = state.uploads.get(uploadUuid);
+		// Only the user who created an upload may use it, in its own company and project (§7).
+		if (!upload || upload.userId !== user.id || upload.companyId !== project.companyId || (upload.projectId !== null && upload.projectId !== project.id)) {
+			throw procoreErrors.errorString(404, `Couldn't find Upload with 'uuid'=${uploadUuid}`);
+		}
+		if (upload.status !== 'complete' || !upload.object) throw procoreErrors.validation({ upload_uuid: ['refers to an upload that is not complete'] });
+		file = { filename: p.image_name, size: upload.object.size, sha256: upload.object.sha256, contentType: upload.contentType, objectKey: upload.key, upload, bytes: null };
+	}
+
+	/** @type {Record<string, string[]>} */
+	const errors = {};
+
+	// Album. Omitting it is UNCONFIRMED (procore-api.md §9.3); strict: required unless the
+	// requireImageCategory option is false, then the project's "Unclassified" album.
+	let albumId = null;
+	if (blank(image.image_category_id)) {
+		if (ctx.options.requireImageCategory) errors.image_category_id = ["can't be blank"];
+		else albumId = [...state.albums.values()].find((a) => a.projectId === project.id && a.isDefault)?.id ?? null;
+	} else {
+		const album = state.albums.get(toId(image.image_category_id) ?? -1);
+		if (!album || album.projectId !== project.id) errors.image_category_id = ['is invalid'];
+		else albumId = album.id;
+	}
+
+	// Location: location_id wins; mt_location is ignored when location_id is given.
+	let locationId = null;
+	/** @type {string[] | null} */
+	let mtPath = null;
+	if (!blank(image.location_id)) {
+		const loc = state.locations.get(toId(image.location_id) ?? -1);
+		if (!loc || loc.projectId !== project.id) errors.location_id = ['is invalid'];
+		else locationId = loc.id;
+	} else if (image.mt_location !== undefined) {
+		try {
+			mtPath = parsePath(image.mt_location, 'mt_location');
+		} catch {
+			errors.mt_location = ['must be an array of location names (image[mt_location][] in a form)'];
+		}
+	}
+
+	/** @type {number[]} */
+	const tradeIds = [];
+	if (image.trade_ids !== undefined) {
+		// A scalar (image[trade_ids] without []) is refused (strict; Rails would drop it silently).
+		if (!Array.isArray(image.trade_ids)) errors.trade_ids = ['must be an array (image[trade_ids][] in a form)'];
+		else {
+			for (const raw of image.trade_ids) {
+				if (raw === '') continue;
+				const trade = state.trades.get(toId(raw) ?? -1);
+				if (!trade || trade.companyId !== project.companyId) (errors.trade_ids ??= []).push(`contains an unknown trade: ${String(raw)}`);
+				else if (!tradeIds.includes(trade.id)) tradeIds.push(trade.id);
+			}
+		}
+	}
+
+	let logDate = null;
+	if (!blank(image.log_date)) {
+		if (typeof image.log_date !== 'string' || !validDate(image.log_date)) errors.log_date = ['must be a date formatted YYYY-MM-DD'];
+		else logDate = image.log_date;
+	}
+
+	/** @type {Record<string, boolean>} */
+	const flags = { private: project.photosPrivateByDefault, starred: false };
+	for (const k of ['private', 'starred']) {
+		if (image[k] === undefined) continue;
+		const v = parseBool(image[k]);
+		if (v === undefined) errors[k] = ['must be true or false'];
+		else flags[k] = v;
+	}
+
+	for (const k of ['description', 'source']) {
+		if (image[k] !== undefined && image[k] !== null && typeof image[k] !== 'string') errors[k] = ['must be a string'];
+	}
+	if (image.provider_type !== undefined && image.provider_type !== 'MarkupLayer') errors.provider_type = ['is not included in the list (only MarkupLayer)'];
+	if (image.provider_id !== undefined && toId(image.provider_id) === undefined) errors.provider_id = ['must be an integer'];
+	let dailyLogSegmentId = null;
+	if (!blank(image.daily_log_segment_id)) {
+		dailyLogSegmentId = toId(image.daily_log_segment_id) ?? null;
+		if (dailyLogSegmentId === null) errors.daily_log_segment_id = ['must be an integer'];
+	}
+	if (Object.keys(errors).length) throw procoreErrors.validation(errors);
+
+	if (mtPath) locationId = findOrCreatePath(state, project.id, mtPath).location.id;
+	const id = state.nextId('image');
+	const now = new Date().toISOString();
+	const objectKey = file.objectKey ?? `companies/${project.companyId}/projects/${project.id}/images/${id}/${file.filename}`;
+	if (!file.objectKey) {
+		state.objects.set(objectKey, { key: objectKey, size: file.size, sha256: file.sha256, md5: null, contentType: file.contentType, bytes: file.bytes, storedAt: Date.now() });
+	}
+	const img = {
+		id,
+		projectId: project.id,
+		companyId: project.companyId,
+		albumId,
+		locationId,
+		tradeIds,
+		description: typeof image.description === 'string' ? image.description : null,
+		source: typeof image.source === 'string' ? image.source : null,
+		private: flags.private,
+		starred: flags.starred,
+		logDate,
+		dailyLogSegmentId,
+		providerType: image.provider_type ?? null,
+		providerId: image.provider_id === undefined ? null : toId(image.provider_id),
+		filename: file.filename,
+		size: file.size,
+		sha256: file.sha256,
+		contentType: file.contentType,
+		objectKey,
+		uploadUuid: file.upload ? file.upload.uuid : null,
+		via: file.upload ? 'upload' : 'data',
+		uploaderId: user.id,
+		createdAt: now,
+		updatedAt: now,
+	};
+	state.images.set(id, img);
+	ctx.emu.noteImageCreated(img);
+	ctx.json(201, imageJson(ctx, img));
+}
+
+/** @param {Context} ctx */
+function findImage(ctx) {
+	const project = requireProjectFromQuery(ctx, { photos: true });
+	const img = ctx.state.images.get(toId(ctx.params.id) ?? -1);
+	if (!img || img.projectId !== project.id) throw procoreErrors.errorString(404, `Couldn't find Image with 'id'=${ctx.params.id}`);
+	return img;
+}
+
+/** @param {Context} ctx */
+function list(ctx) {
+	const project = requireProjectFromQuery(ctx, { photos: true });
+	const filters = isPlainObject(ctx.query.filters) ? ctx.query.filters : {};
+	/** @param {unknown} v */
+	const ids = (v) => (Array.isArray(v) ? v : [v]).map(toId);
+	let images = [...ctx.state.images.values()].filter((i) => i.projectId === project.id);
+	if (!blank(ctx.query.image_category_id)) images = images.filter((i) => i.albumId === toId(ctx.query.image_category_id));
+	if (filters.id !== undefined) images = images.filter((i) => ids(filters.id).includes(i.id));
+	if (filters.location_id !== undefined) images = images.filter((i) => ids(filters.location_id).includes(i.locationId));
+	if (filters.uploader_id !== undefined) images = images.filter((i) => ids(filters.uploader_id).includes(i.uploaderId));
+	if (filters.trade_ids !== undefined) images = images.filter((i) => ids(filters.trade_ids).some((t) => i.tradeIds.includes(t)));
+	for (const k of ['private', 'starred']) {
+		const v = parseBool(filters[k]);
+		if (v !== undefined) images = images.filter((i) => i[k] === v);
+	}
+	if (typeof filters.log_date === 'string') {
+		const [from, to = from] = filters.log_date.split('...');
+		images = images.filter((i) => i.logDate !== null && i.logDate >= from && i.logDate <= to);
+	}
+	images.sort((a, b) => a.id - b.id);
+	const page = paginate(ctx, images);
+	ctx.json(200, ctx.query.serializer_view === 'ids_only' ? page.map((i) => i.id) : page.map((i) => imageJson(ctx, i)));
+}
+
+/** @param {{ api: import('../router').Router }} app */
+function register(app) {
+	app.api.post('/rest/v1.0/images', create);
+	app.api.get('/rest/v1.0/images', list);
+	app.api.get('/rest/v1.0/images/:id', (ctx) => ctx.json(200, imageJson(ctx, findImage(ctx))));
+	app.api.delete('/rest/v1.0/images/:id', (ctx) => {
+		const img = findImage(ctx);
+		ctx.state.images.delete(img.id);
+		// The spec says 200, not 204 (procore-api.md §6.2).
+		ctx.send(200, '', undefined);
+	});
+}
+
+module.exports = { register, imageJson };
