@@ -267,7 +267,20 @@ function list(ctx) {
 		const [from, to = from] = filters.log_date.split('...');
 		images = images.filter((i) => i.logDate !== null && i.logDate >= from && i.logDate <= to);
 	}
+	for (const field of ['created_at', 'updated_at']) {
+		// An ISO range "a...b" (procore-api.md §6.2).
+		if (typeof filters[field] === 'string') {
+			const [from, to] = filters[field].split('...').map((t) => Date.parse(t));
+			const key = field === 'created_at' ? 'createdAt' : 'updatedAt';
+			images = images.filter((i) => {
+				const at = Date.parse(i[key]);
+				return (!Number.isFinite(from) || at >= from) && (!Number.isFinite(to) || at <= to);
+			});
+		}
+	}
 	images.sort((a, b) => a.id - b.id);
+	const sort = typeof ctx.query.sort === 'string' ? ctx.query.sort : '';
+	if (sort === '-created_at' || sort === 'most_recent') images.reverse();
 	const page = paginate(ctx, images);
 	ctx.json(200, ctx.query.serializer_view === 'ids_only' ? page.map((i) => i.id) : page.map((i) => imageJson(ctx, i)));
 }
