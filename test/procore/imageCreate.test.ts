@@ -1,0 +1,192 @@
+import { binaryDataService, runNode } from '../engine';
+import {
+	ACME,
+	createParameters,
+	emulator,
+	HARBOR_TOWER,
+	jpegBytes,
+	photoItem,
+	PNG_1X1,
+	procoreCredential,
+	procoreNode,
+	rl,
+	serviceAccount,
+	sha256,
+	SITE_PROGRESS,
+	type Emulator,
+	UNCLASSIFIED,
+	uploadOutsideTheNode,
+} from './fixtures';
+
+let emu: Emulator;
+beforeAll(async () => {
+	emu = await emulator();
+});
+afterAll(async () => {
+	await emu.close();
+});
+beforeEach(() => emu.reset());
+
+async function create(parameters: Record<string, unknown>, inputItems: unknown[], options: Record<string, unknown> = {}) {
+	return await runNode({
+		nodeType: procoreNode,
+		credentialTypes: [procoreCredential],
+		parameters: createParameters(parameters),
+		inputItems: inputItems as never,
+		credentials: { procoreOAuth2Api: serviceAccount(emu) },
+		...options,
+	});
+}
+
+function storedImage(id: unknown) {
+	const image = emu.state.images.get(Number(id));
+	if (!image) throw new Error(`image ${String(id)} is not in the emulator`);
+	return image;
+}
+
+describe('Image → Create, each upload method', () => {
+	test('direct upload: one storage POST with the returned fields and the file last, then JSON create', async () => {
+		const bytes = jpegBytes(200_000);
+		const run = await create({}, [photoItem(bytes, 'north-facade.jpg')]);
+		expect(run.error).toBeUndefined();
+		expect(run.items).toHaveLength(1);
+		const image = storedImage(run.items[0].json.id);
+		expect(image).toMatchObject({ sha256: sha256(bytes), size: bytes.length, via: 'upload', albumId: SITE_PROGRESS });
+		expect(run.items[0].json).toMatchObject({ filename: 'north-facade.jpg', image_category_id: SITE_PROGRESS });
+		expect(run.items[0].pairedItem).toEqual({ item: 0 });
+
+		const storage = emu.requests.filter((request) => request.listener === 'storage');
+		expect(storage).toHaveLength(1);
+		expect(storage[0].headers.authorization).toBeUndefined();
+		const createCall = emu.requests.find((request) => request.method === 'POST' && request.path === '/rest/v1.0/images');
+		expect(createCall?.query).toEqual({ project_id: HARBOR_TOWER });
+		expect(createCall?.headers['content-type']).toMatch(/application\/json/);
+	});
+
+	test('inline: one multipart request with image[data]', async () => {
+		const run = await create({ uploadMethod: 'inline' }, [photoItem(PNG_1X1, 'dot.png', 'image/png')]);
+		expect(run.error).toBeUndefined();
+		const image = storedImage(run.items[0].json.id);
+		expect(image).toMatchObject({ sha256: sha256(PNG_1X1), size: PNG_1X1.length, via: 'data' });
+		expect(emu.requests.filter((request) => request.listener === 'storage')).toHaveLength(0);
+		const createCall = emu.requests.find((request) => request.path === '/rest/v1.0/images');
+		expect(createCall?.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+	});
+
+	test('existing upload UUID: no binary needed', async () => {
+		const bytes = jpegBytes(3000);
+		const uuid = await uploadOutsideTheNode(emu, bytes, 'from-field-app.jpg');
+		emu.reset();
+		const run = await create({ uploadMethod: 'existingUpload', uploadUuid: uuid, imageName: 'from-field-app.jpg' }, [{ json: {} }]);
+		expect(run.error).toBeUndefined();
+		expect(run.items[0].json).toMatchObject({ filename: 'from-field-app.jpg' });
+		expect(storedImage(run.items[0].json.id)).toMatchObject({ uploadUuid: uuid, sha256: sha256(bytes) });
+		expect(emu.requests.some((request) => request.path.endsWith('/uploads'))).toBe(false);
+		expect(emu.requests.some((request) => request.listener === 'storage')).toBe(false);
+	});
+
+	test("another user's upload is refused by Procore with a clear message", async () => {
+		const uuid = await uploadOutsideTheNode(emu, jpegBytes(100), 'x.jpg', { userId: 3001 });
+		const run = await create({ uploadMethod: 'existingUpload', uploadUuid: uuid, imageName: 'x.jpg' }, [{ json: {} }]);
+		expect(run.error?.message).toMatch(/^Creating the photo "x.jpg": Procore could not find it \(404\)/);
+		expect(run.error?.description).toMatch(/cannot see it/);
+	});
+});
+
+describe('Image → Create, fields reach Procore in the right form', () => {
+	const fields = {
+		description: 'North facade, level 2',
+		source: 'Drone survey',
+		private: true,
+		starred: true,
+		logDate: '2026-11-27T00:00:00',
+		tradeIds: ['4001', '4002'],
+		location: rl('Building A > Level 2 > Room 201', 'path'),
+	};
+
+	test.each(['direct', 'inline'])('%s', async (uploadMethod) => {
+		const run = await create({ uploadMethod, additionalFields: fields }, [photoItem(jpegBytes(5000), 'room.jpg')]);
+		expect(run.error).toBeUndefined();
+		const json = run.items[0].json as Record<string, unknown>;
+		expect(json).toMatchObject({
+			description: 'North facade, level 2',
+			private: true,
+			starred: true,
+			log_date: '2026-11-27',
+			image_category_id: SITE_PROGRESS,
+		});
+		expect((json.trades as Array<{ id: number }>).map((trade) => trade.id).sort()).toEqual([4001, 4002]);
+		expect((json.location as { name: string }).name).toMatch(/Building A.*Level 2.*Room 201/);
+		expect(storedImage(json.id).source).toBe('Drone survey');
+	});
+
+	test('an existing location by ID', async () => {
+		const run = await create({ additionalFields: { location: rl('6002', 'list') } }, [photoItem(jpegBytes(100))]);
+		expect((run.items[0].json.location as { id: number }).id).toBe(6002);
+	});
+
+	test('an empty Album files the photo in Unclassified', async () => {
+		const run = await create({ albumId: rl('', 'list') }, [photoItem(jpegBytes(100))]);
+		expect(run.error).toBeUndefined();
+		expect(run.items[0].json.image_category_id).toBe(UNCLASSIFIED);
+	});
+});
+
+describe('Album by name', () => {
+	test('is created once for many items and reused', async () => {
+		const items = Array.from({ length: 6 }, (_, index) => photoItem(jpegBytes(1000 + index), `p${index}.jpg`));
+		const run = await create({ albumId: rl('Roof Inspections', 'name') }, items);
+		expect(run.error).toBeUndefined();
+		const albumIds = new Set(run.items.map((item) => item.json.image_category_id));
+		expect(albumIds.size).toBe(1);
+		expect(emu.requests.filter((request) => request.method === 'POST' && request.path === '/rest/v1.0/image_categories')).toHaveLength(1);
+		expect(emu.requests.filter((request) => request.method === 'GET' && request.path === '/rest/v1.0/image_categories')).toHaveLength(1);
+		expect(emu.albums(Number(HARBOR_TOWER)).filter((album: { name: string }) => album.name === 'Roof Inspections')).toHaveLength(1);
+	});
+
+	test('an existing album is found by name, case aside, without creating one', async () => {
+		const run = await create({ albumId: rl('site progress', 'name') }, [photoItem(jpegBytes(100))]);
+		expect(run.items[0].json.image_category_id).toBe(SITE_PROGRESS);
+		expect(emu.requests.some((request) => request.method === 'POST' && request.path === '/rest/v1.0/image_categories')).toBe(false);
+	});
+
+	test('a missing album without Create If Missing is a clear error', async () => {
+		const run = await create({ albumId: rl('Nope', 'name'), createAlbumIfMissing: false }, [photoItem(jpegBytes(100))]);
+		expect(run.error?.message).toBe('The project has no album named "Nope"');
+	});
+});
+
+describe('bytes arrive intact', () => {
+	test('a 1-byte photo', async () => {
+		const bytes = Buffer.from([0x42]);
+		const run = await create({}, [photoItem(bytes, 'one.jpg', 'image/jpeg')]);
+		expect(run.error).toBeUndefined();
+		expect(storedImage(run.items[0].json.id)).toMatchObject({ size: 1, sha256: sha256(bytes) });
+	});
+
+	test.each(['default', 'filesystem'] as const)('a 50 MB photo, binary data in %s mode, in 8 MB segments', async (binaryMode) => {
+		const bytes = jpegBytes(50 * 1024 * 1024);
+		const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
+		const run = await create({}, [photoItem(bytes, 'panorama.jpg')], { binaryMode });
+		// On disk, the node streams: it never asks n8n for the whole file.
+		if (binaryMode === 'filesystem') expect(wholeFileReads).not.toHaveBeenCalled();
+		wholeFileReads.mockRestore();
+		expect(run.error).toBeUndefined();
+		expect(storedImage(run.items[0].json.id)).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
+		const puts = emu.requests.filter((request) => request.listener === 'storage' && request.method === 'PUT');
+		expect(puts).toHaveLength(7);
+		expect(puts.every((request) => request.headers.authorization === undefined)).toBe(true);
+		expect(emu.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
+	});
+});
+
+describe('Procore-Company-Id', () => {
+	test('is on every API call, and the token only ever goes to the API host', async () => {
+		await create({ albumId: rl('Facade', 'name') }, [photoItem(jpegBytes(9 * 1024 * 1024), 'big.jpg')]);
+		const api = emu.requests.filter((request) => request.listener === 'api');
+		expect(api.length).toBeGreaterThan(4);
+		expect(api.every((request) => request.headers['procore-company-id'] === ACME)).toBe(true);
+		const elsewhere = emu.requests.filter((request) => request.listener !== 'api' && request.headers.authorization);
+		expect(elsewhere).toEqual([]);
+	});
+});
