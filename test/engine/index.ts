@@ -32,6 +32,7 @@ import { TestCredentialsHelper } from './credentials';
 const userFolder = mkdtempSync(join(tmpdir(), 'procore-n8n-'));
 process.env.N8N_USER_FOLDER = userFolder;
 process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
+process.env.N8N_LOG_LEVEL = 'silent';
 
 const core = require('n8n-core') as typeof import('n8n-core');
 
@@ -268,4 +269,34 @@ export async function runLoadOptions(method: string, options: LoadOptionsRun): P
 	const load = options.nodeType.methods?.loadOptions?.[method];
 	if (!load) throw new Error(`No loadOptions method ${method}`);
 	return await load.call(loadOptionsContext(options));
+}
+
+/** A credential's data as n8n would hand it over: defaults applied and expressions resolved. */
+export function resolveCredential(
+	credentialTypes: ICredentialType[],
+	type: string,
+	data: ICredentialDataDecryptedObject,
+): ICredentialDataDecryptedObject {
+	const helper = new TestCredentialsHelper(credentialTypes, { [type]: data });
+	helper.workflow = expressionWorkflow();
+	return helper.resolve(type);
+}
+
+/** Evaluates an n8n expression such as a credential test request's, with `$credentials` set. */
+export function evaluateWithCredentials(expression: string, credentials: ICredentialDataDecryptedObject): unknown {
+	const workflow = expressionWorkflow();
+	const node = Object.values(workflow.nodes)[0];
+	return workflow.expression.getComplexParameterValue(node, expression, 'internal', {
+		$credentials: credentials,
+	} as never);
+}
+
+function expressionWorkflow(): Workflow {
+	return new Workflow({
+		id: 'expressions',
+		nodes: [{ id: 'n', name: 'N', type: SOURCE_TYPE, typeVersion: 1, position: [0, 0], parameters: {} }],
+		connections: {},
+		active: false,
+		nodeTypes: nodeTypesFor(new SourceNode()),
+	});
 }

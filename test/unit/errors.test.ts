@@ -130,6 +130,13 @@ describe('failureFromError', () => {
 		expect(JSON.stringify(toProcoreApiError(node, failure))).not.toContain('secret-token');
 	});
 
+	test('a network code counts only from the HTTP client, not from an OAuth client error', () => {
+		expect(failureFromError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', config: {} }))).toEqual({
+			code: 'ECONNRESET',
+		});
+		expect(failureFromError(Object.assign(new Error('Client authentication failed'), { code: 'EAUTH', status: 401 }))).toEqual({});
+	});
+
 	test('decodes an arraybuffer body', () => {
 		const data = new TextEncoder().encode('{"error":"nope"}');
 		expect(procoreErrorText(failureFromError({ response: { status: 404, data, headers: {} } }).body)).toBe('nope');

@@ -243,7 +243,10 @@ export function failureFromError(error: unknown): ProcoreFailure {
 				headers: plainHeaders(candidate.response.headers),
 			};
 		}
-		if (typeof candidate.code === 'string' && /^E[A-Z_]+$/.test(candidate.code)) {
+		// A network failure of the HTTP client itself (it carries the request config), not, say,
+		// an OAuth client error that happens to have a code.
+		const fromHttpClient = 'config' in candidate || 'isAxiosError' in candidate || 'request' in candidate;
+		if (fromHttpClient && typeof candidate.code === 'string' && /^E[A-Z_]+$/.test(candidate.code)) {
 			return { code: candidate.code };
 		}
 		current = candidate.cause ?? candidate.errorResponse;
