@@ -216,7 +216,14 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		},
 	});
 	const execute = new core.WorkflowExecute(additionalData, 'manual', runExecutionData);
-	const result = await execute.processRunExecutionData(workflow);
+	let result;
+	try {
+		result = await execute.processRunExecutionData(workflow);
+	} catch (error) {
+		// n8n refuses to start a workflow whose node parameters fail their own checks.
+		sources.delete(key);
+		return { items: [], error: error as RunResult['error'], credentials: credentialsHelper, runData: runExecutionData };
+	}
 	sources.delete(key);
 	const runData = result.data;
 	const nodeRuns = runData.resultData.runData[nodeName];
