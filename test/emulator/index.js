@@ -45,6 +45,11 @@ const DEFAULTS = {
 	/** Spike limit per token (0 = off), e.g. 25 per 10 s. */
 	spikeLimit: 0,
 	spikeWindowMs: 10 * 1000,
+	/**
+	 * Requests arriving within this long (plus two latencies) of a 429/503 were already in flight
+	 * when it was sent, so they do not count as sent before the reset.
+	 */
+	inFlightGraceMs: 100,
 	/** Send Retry-After with the limiter's 429s (UNCONFIRMED whether Procore does; default no). */
 	retryAfterOn429: false,
 	/** Storage must be used within this long after Create Upload (Procore: 1 hour). */

@@ -18,7 +18,7 @@ class RateLimiter {
 		this.emu = emu;
 		/** @type {Map<string, { hourEnd: number, hourCount: number, spikeEnd: number, spikeCount: number }>} */
 		this.windows = new Map();
-		/** @type {Map<string, { until: number, kind: '429' | '503' }>} */
+		/** @type {Map<string, { until: number, kind: '429' | '503', since: number }>} */
 		this.blocked = new Map();
 	}
 
@@ -82,7 +82,7 @@ class RateLimiter {
 	 */
 	block(key, until, kind) {
 		const prev = this.blocked.get(key);
-		if (!prev || prev.until < until) this.blocked.set(key, { until, kind });
+		if (!prev || prev.until < until) this.blocked.set(key, { until, kind, since: Date.now() });
 	}
 
 	/**
@@ -97,6 +97,11 @@ class RateLimiter {
 			this.blocked.delete(key);
 			return;
 		}
+		// A request already on its way when the 429/503 was sent cannot be called back: only
+		// those that arrive after the client could have read the answer count as early.
+		const opts = this.emu.options;
+		const grace = opts.inFlightGraceMs + 2 * opts.latencyMs;
+		if (record.at < b.since + grace) return;
 		const stats = this.emu.stats;
 		if (b.kind === '429') stats.requestsBeforeReset++;
 		else stats.requestsBeforeRetryAfter++;

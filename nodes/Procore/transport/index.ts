@@ -163,9 +163,9 @@ function backoffMs(attempt: number): number {
 /**
  * Which failures are worth another try. 429 and 503 are Procore's throttles: it refused the request
  * without processing it, so even a request that creates something can go again after the wait it
- * asked for. A refused connection never reached Procore. A dropped connection, a timeout or a
- * gateway error (502, 504) leaves the outcome unknown: safe requests go again, creating ones first
- * look for what they may have created.
+ * asked for. A refused connection never reached Procore. A dropped connection, a timeout, a
+ * server error (500) or a gateway error (502, 504) leaves the outcome unknown: safe requests go
+ * again, creating ones first look for what they may have created.
  */
 function verdictFor(failure: ProcoreFailure, mode: 'repeatable' | 'once', attempt: number, now: number): Verdict {
 	const status = failure.statusCode;
@@ -176,7 +176,10 @@ function verdictFor(failure: ProcoreFailure, mode: 'repeatable' | 'once', attemp
 	}
 	if (failure.code && NETWORK_CODES_NOT_SENT.has(failure.code)) return { kind: 'retry', waitMs: backoffMs(attempt) };
 	const unknownOutcome =
-		status === 502 || status === 504 || (failure.code !== undefined && NETWORK_CODES_UNKNOWN_OUTCOME.has(failure.code));
+		status === 500 ||
+		status === 502 ||
+		status === 504 ||
+		(failure.code !== undefined && NETWORK_CODES_UNKNOWN_OUTCOME.has(failure.code));
 	if (!unknownOutcome) return { kind: 'fail' };
 	return mode === 'repeatable'
 		? { kind: 'retry', waitMs: backoffMs(attempt) }

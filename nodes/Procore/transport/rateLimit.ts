@@ -9,9 +9,11 @@ import { headerValue, type ProcoreFailure } from './errors';
  * workflows draw from it together instead of each sending into a 429.
  */
 export class RateBudget {
-	private remaining?: number;
-
-	private resetAt = 0;
+	/**
+	 * Procore reports whichever window is closest to running out: the 10-second spike window or
+	 * the hourly one. Each is tracked apart, by its limit, so news of one never hides the other.
+	 */
+	private readonly windows = new Map<number, { remaining: number; resetAt: number }>();
 
 	private blockedUntil = 0;
 
@@ -19,11 +21,15 @@ export class RateBudget {
 
 	/** Milliseconds to wait before the next request may go, 0 when it may go now. */
 	waitNeeded(now = Date.now()): number {
-		if (now < this.blockedUntil) return this.blockedUntil - now;
-		if (this.remaining !== undefined && this.remaining - this.inFlight <= 0 && now < this.resetAt) {
-			return this.resetAt - now;
+		let wait = Math.max(0, this.blockedUntil - now);
+		for (const [limit, window] of this.windows) {
+			if (window.resetAt <= now) {
+				this.windows.delete(limit);
+			} else if (window.remaining - this.inFlight <= 0) {
+				wait = Math.max(wait, window.resetAt - now);
+			}
 		}
-		return 0;
+		return wait;
 	}
 
 	/** Waits until a request may go (within `deadline`), then counts it as in flight. */
@@ -37,30 +43,30 @@ export class RateBudget {
 			await sleep(wait + Math.floor(Math.random() * 200));
 		}
 		this.inFlight++;
-		if (this.remaining !== undefined && this.resetAt <= Date.now()) this.remaining = undefined;
 	}
 
-	/** Records what Procore's answer said about the window, and that the request is done. */
+	/** Records what Procore's answer said about its window, and that the request is done. */
 	settle(headers: ProcoreFailure['headers']): void {
 		this.inFlight = Math.max(0, this.inFlight - 1);
+		const limit = Number(headerValue(headers, 'x-rate-limit-limit'));
 		const remaining = Number(headerValue(headers, 'x-rate-limit-remaining'));
 		const reset = Number(headerValue(headers, 'x-rate-limit-reset'));
 		if (!Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return;
+		const key = Number.isFinite(limit) ? limit : -1;
 		const resetAt = reset * 1000;
-		// Answers arrive out of order under concurrency: keep the most pessimistic view of the window.
-		if (resetAt > this.resetAt || this.remaining === undefined) {
-			this.resetAt = resetAt;
-			this.remaining = remaining;
-		} else if (resetAt === this.resetAt) {
-			this.remaining = Math.min(this.remaining, remaining);
+		const known = this.windows.get(key);
+		// Answers arrive out of order under concurrency: a later reset is a new window; for the
+		// same window keep the lowest count seen; an earlier reset is old news.
+		if (!known || resetAt > known.resetAt) {
+			this.windows.set(key, { remaining, resetAt });
+		} else if (resetAt === known.resetAt) {
+			known.remaining = Math.min(known.remaining, remaining);
 		}
 	}
 
 	/** After a 429 or 503, nothing goes until Procore's stated time. */
 	blockUntil(until: number): void {
 		this.blockedUntil = Math.max(this.blockedUntil, until);
-		this.remaining = 0;
-		this.resetAt = Math.max(this.resetAt, until);
 	}
 }
 

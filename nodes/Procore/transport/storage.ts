@@ -82,7 +82,7 @@ async function sendToStorage(
 		const status = failure.statusCode;
 		// Expired or refused signatures (403, 400 RequestTimeout/ExpiredToken), storage hiccups and
 		// dropped connections are cured by starting again with a fresh upload.
-		if (status === undefined || status === 403 || status === 408 || status >= 500 || /Expired|RequestTimeout/.test(String(failure.body))) {
+		if (status === undefined || status === 403 || status === 408 || status === 429 || status >= 500 || /Expired|RequestTimeout/.test(String(failure.body))) {
 			restartable.add(failed);
 		}
 		throw failed;
