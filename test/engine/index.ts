@@ -81,10 +81,8 @@ export function binaryDataService() {
 	return Container.get(core.BinaryDataService);
 }
 
-/** Remove the temporary n8n folder; call from afterAll. */
-export function cleanUp() {
-	rmSync(userFolder, { recursive: true, force: true });
-}
+// Each test file gets its own n8n folder; it goes when the file's tests are done.
+afterAll(() => rmSync(userFolder, { recursive: true, force: true }));
 
 const SOURCE_TYPE = 'harness.source';
 const sources = new Map<string, InputItem[]>();
