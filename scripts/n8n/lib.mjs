@@ -1,0 +1,205 @@
+// Runs a real n8n (pinned, installed once into a cache folder) with this package installed the way
+// users get it: `npm pack`, unpacked into the instance's community-nodes folder. Used by the demo,
+// `npm run dev`, the end-to-end tests and the benchmark. Plain Node, no dependencies.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PACKAGE = 'n8n-nodes-procore';
+export const NODE_TYPE = `${PACKAGE}.procore`;
+export const ENCRYPTION_KEY = 'n8n-nodes-procore-local-test-key';
+
+/** Node 24 (n8n 2.x needs it), from the project's bootstrap script; fetched once if missing. */
+export function node24() {
+	const out = execFileSync('bash', ['-c', 'source scripts/node24.sh >&2; command -v node; echo "$npm_config_nodedir"'], {
+		cwd: ROOT,
+		encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
+	const [node, nodedir] = out.trim().split('\n');
+	return { node, bin: dirname(node), nodedir };
+}
+
+/** The pinned n8n, installed on first use with its progress shown. Returns its folder. */
+export function ensureN8n() {
+	const out = execFileSync('bash', ['scripts/install-n8n.sh'], {
+		cwd: ROOT,
+		encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
+	return out.trim().split('\n').pop();
+}
+
+/** Builds the package and packs it as a user would download it. Returns the tarball path. */
+export function buildAndPack() {
+	const { bin } = node24();
+	const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+	execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+	const dest = mkdtempSync(join(tmpdir(), 'procore-pack-'));
+	const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', dest], { cwd: ROOT, env, encoding: 'utf8' })
+		.trim()
+		.split('\n')
+		.pop();
+	return join(dest, name);
+}
+
+/** A fresh n8n user folder with the packed package installed as a community node. */
+export function makeUserFolder(tarball, prefix = 'procore-n8n-e2e-') {
+	const userFolder = mkdtempSync(join(tmpdir(), prefix));
+	const nodesDir = join(userFolder, '.n8n', 'nodes');
+	const target = join(nodesDir, 'node_modules', PACKAGE);
+	mkdirSync(target, { recursive: true });
+	execFileSync('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
+	writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE]: '*' } }));
+	return userFolder;
+}
+
+export function n8nEnv(userFolder, extra = {}) {
+	const { bin, nodedir } = node24();
+	return {
+		...process.env,
+		PATH: `${bin}:${process.env.PATH}`,
+		npm_config_nodedir: nodedir,
+		N8N_USER_FOLDER: userFolder,
+		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_LOG_LEVEL: 'warn',
+		N8N_RUNNERS_ENABLED: 'true',
+		N8N_RESTRICT_FILE_ACCESS_TO: join(ROOT, 'test', 'fixtures') + ';' + tmpdir(),
+		N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
+		DB_SQLITE_POOL_SIZE: '2',
+		...extra,
+	};
+}
+
+/** Runs an n8n CLI command to completion. */
+export function n8n(n8nDir, userFolder, args, extraEnv = {}) {
+	return new Promise((resolvePromise) => {
+		const { node } = node24();
+		const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], {
+			env: n8nEnv(userFolder, extraEnv),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk) => (stdout += chunk));
+		child.stderr.on('data', (chunk) => (stderr += chunk));
+		child.on('close', (code) => resolvePromise({ code, stdout, stderr, pid: child.pid }));
+	});
+}
+
+export async function importJson(n8nDir, userFolder, kind, data) {
+	const file = join(userFolder, `${kind}-${Date.now()}.json`);
+	writeFileSync(file, JSON.stringify(data));
+	const result = await n8n(n8nDir, userFolder, [`import:${kind}`, `--input=${file}`]);
+	if (result.code !== 0) throw new Error(`n8n import:${kind} failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+/** `n8n execute --id`: the run data, parsed from the first `{` of the output. */
+export async function execute(n8nDir, userFolder, workflowId, extraEnv = {}) {
+	// `execute` prints its result through n8n's logger at level info.
+	const result = await n8n(n8nDir, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], {
+		N8N_LOG_LEVEL: 'info',
+		...extraEnv,
+	});
+	const start = result.stdout.indexOf('{');
+	let data;
+	try {
+		data = start >= 0 ? JSON.parse(result.stdout.slice(start)) : undefined;
+	} catch {
+		data = undefined;
+	}
+	return { ...result, data };
+}
+
+/** The items a node output in a run. */
+export function nodeOutput(data, nodeName) {
+	return data?.data?.resultData?.runData?.[nodeName]?.[0]?.data?.main?.[0] ?? [];
+}
+
+export function nodeError(data, nodeName) {
+	return data?.data?.resultData?.runData?.[nodeName]?.[0]?.error ?? data?.data?.resultData?.error;
+}
+
+/** A credential pointing at a local emulator (Custom environment). */
+export function emulatorCredential(emu, { id = 'procoreEmulator1', grantType = 'clientCredentials', clientSecret } = {}) {
+	return {
+		id,
+		name: 'Procore (local emulator)',
+		type: 'procoreOAuth2Api',
+		data: {
+			environment: 'custom',
+			loginHost: emu.loginUrl,
+			apiHost: emu.apiUrl,
+			grantType,
+			clientId: emu.clientId ?? 'procore-test-client',
+			clientSecret: clientSecret ?? emu.clientSecret ?? 'procore-test-secret',
+			companyId: '1001',
+		},
+	};
+}
+
+export function freePort() {
+	return new Promise((resolvePromise, reject) => {
+		const server = createServer();
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address();
+			server.close(() => resolvePromise(port));
+		});
+		server.on('error', reject);
+	});
+}
+
+/** Starts `n8n start` and waits until it answers. */
+export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { inherit = false } = {}) {
+	const { node } = node24();
+	const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
+		env: n8nEnv(userFolder, { N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
+		stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+		detached: false,
+	});
+	let log = '';
+	child.stdout?.on('data', (chunk) => (log += chunk));
+	child.stderr?.on('data', (chunk) => (log += chunk));
+	const deadline = Date.now() + 180_000;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`n8n exited early (${child.exitCode}):\n${log}`);
+		try {
+			const response = await fetch(`http://127.0.0.1:${port}/healthz/readiness`);
+			if (response.ok) return { child, log: () => log };
+		} catch {
+			// not up yet
+		}
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	child.kill('SIGTERM');
+	throw new Error(`n8n did not start within 180 s:\n${log}`);
+}
+
+export function sha256File(path) {
+	return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export function removeFolder(folder) {
+	rmSync(folder, { recursive: true, force: true });
+}
+
+/** The emulator of the project, started in this process. */
+export async function startEmulator(options = {}) {
+	const { createRequire } = await import('node:module');
+	const require = createRequire(import.meta.url);
+	const { startEmulator: start, SEED } = require('../../test/emulator/index.js');
+	const emu = await start(options);
+	emu.clientId = SEED.clientId;
+	emu.clientSecret = SEED.clientSecret;
+	return emu;
+}
