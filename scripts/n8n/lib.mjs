@@ -51,12 +51,18 @@ export function buildAndPack() {
 /** A fresh n8n user folder with the packed package installed as a community node. */
 export function makeUserFolder(tarball, prefix = 'procore-n8n-e2e-') {
 	const userFolder = mkdtempSync(join(tmpdir(), prefix));
+	installPackage(tarball, userFolder);
+	return userFolder;
+}
+
+/** Unpacks the tarball into the instance's community-nodes folder, replacing an older copy. */
+export function installPackage(tarball, userFolder) {
 	const nodesDir = join(userFolder, '.n8n', 'nodes');
 	const target = join(nodesDir, 'node_modules', PACKAGE);
+	rmSync(target, { recursive: true, force: true });
 	mkdirSync(target, { recursive: true });
 	execFileSync('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
 	writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE]: '*' } }));
-	return userFolder;
 }
 
 export function n8nEnv(userFolder, extra = {}) {
@@ -202,4 +208,46 @@ export async function startEmulator(options = {}) {
 	emu.clientId = SEED.clientId;
 	emu.clientSecret = SEED.clientSecret;
 	return emu;
+}
+
+export const OWNER = { email: 'owner@procore-node.test', firstName: 'Site', lastName: 'Owner', password: 'Procore-demo-1' };
+
+/** Creates the owner account of a fresh n8n and returns a logged-in session cookie. */
+export async function setUpOwner(baseUrl) {
+	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify(OWNER),
+	});
+	if (!setup.ok) throw new Error(`owner setup failed: ${setup.status} ${await setup.text()}`);
+	const login = await fetch(`${baseUrl}/rest/login`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
+	});
+	if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+	return login.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ');
+}
+
+/** n8n's own credential test (the editor's "Test" / "Retry" button). */
+export async function testCredential(baseUrl, cookie, credential) {
+	const response = await fetch(`${baseUrl}/rest/credentials/test`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'e2e' },
+		body: JSON.stringify({ credentials: credential }),
+	});
+	const body = await response.json();
+	return body.data ?? body;
+}
+
+/** Saves a credential through n8n's REST API, as the editor does. Returns it with its id. */
+export async function createCredential(baseUrl, cookie, credential) {
+	const response = await fetch(`${baseUrl}/rest/credentials`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'e2e' },
+		body: JSON.stringify({ name: credential.name, type: credential.type, data: credential.data }),
+	});
+	const body = await response.json();
+	if (!response.ok) throw new Error(`creating the credential failed: ${JSON.stringify(body)}`);
+	return { ...credential, id: (body.data ?? body).id };
 }

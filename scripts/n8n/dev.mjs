@@ -1,0 +1,57 @@
+// npm run dev: the Procore emulator and n8n's editor on http://localhost:5678, with this package
+// installed from its tarball, an owner account, a credential for the emulator and the example
+// workflow ready to click through. Ctrl-C stops everything it started.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import * as lib from './lib.mjs';
+
+const PORT = Number(process.env.N8N_DEV_PORT ?? 5678);
+const userFolder = join(process.env.PROCORE_CACHE ?? join(process.env.HOME, '.cache', 'n8n-nodes-procore'), 'dev-n8n');
+
+console.log('▶ Making sure n8n is installed (the first time takes a few minutes)');
+const n8nDir = lib.ensureN8n();
+console.log('▶ Building and packing the package');
+const tarball = lib.buildAndPack();
+mkdirSync(userFolder, { recursive: true });
+lib.installPackage(tarball, userFolder);
+
+const emu = await lib.startEmulator({ loginPort: 4601, apiPort: 4602, storagePort: 4603 });
+console.log(`▶ Procore emulator: login ${emu.loginUrl}, api ${emu.apiUrl}, storage ${emu.storageUrl}`);
+
+await lib.importJson(n8nDir, userFolder, 'credentials', [
+	lib.emulatorCredential(emu),
+	lib.emulatorCredential(emu, { id: 'procoreEmulatorUser', grantType: 'authorizationCode' }),
+]);
+const workflow = JSON.parse(readFileSync(join(lib.ROOT, 'examples', 'upload-photos.workflow.json'), 'utf8'));
+workflow.id = 'procoreExample01';
+workflow.nodes.find((node) => node.type === 'n8n-nodes-base.readWriteFile').parameters.fileSelector =
+	`${join(lib.ROOT, 'test', 'fixtures', 'photos')}/*.{jpg,jpeg,png}`;
+await lib.importJson(n8nDir, userFolder, 'workflow', [workflow]);
+
+console.log(`▶ Starting n8n on http://localhost:${PORT}`);
+const { child } = await lib.startN8n(n8nDir, userFolder, PORT, {}, { inherit: true });
+try {
+	await lib.setUpOwner(`http://127.0.0.1:${PORT}`);
+} catch {
+	// Set up on an earlier run: the same account stays.
+}
+console.log(`
+  Editor:     http://localhost:${PORT}/workflow/${workflow.id}
+  Sign in:    ${lib.OWNER.email} / ${lib.OWNER.password}
+  Credentials: "Procore (local emulator)" (service account, ready) and a second one for
+              Authorization Code: open it and click Connect to see the emulator's approval page.
+  Ctrl-C stops n8n and the emulator.
+`);
+
+let stopping = false;
+const stop = async () => {
+	if (stopping) return;
+	stopping = true;
+	child.kill('SIGTERM');
+	await emu.close();
+	process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+child.on('exit', () => stop());
