@@ -112,7 +112,7 @@ describe('Procore’s error bodies, as the user reads them', () => {
 		['error object', 400, { error: { code: 'BAD_REQUEST', message: 'Bad Request', details: [{ message: 'image.name must be a string' }] } }, 'Procore rejected the request (400): Bad Request: image.name must be a string', /malformed/],
 		['message', 422, { message: 'Validation failed', error: 'Unprocessable' }, 'Procore could not accept the values (422): Unprocessable', /Fix the fields/],
 		['plain text', 400, 'Missing Procore-Company-Id header!  Each call your application makes...', 'Procore rejected the request (400): Missing Procore-Company-Id header! Each call your application makes...', /choose a Company/],
-		['HTML', 500, '<html><body>Internal Server Error</body></html>', 'Procore had an internal failure (500): Internal Server Error', /Try again later/],
+		['HTML', 406, '<html><body><h1>Not Acceptable</h1></body></html>', 'Procore refused the request (406): Not Acceptable', /content type or a field/],
 	])('%s', async (_label, status, body, message, hint) => {
 		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status, body });
 		const result = await run({}, [photoItem(jpegBytes(100), 'shape.jpg')]);

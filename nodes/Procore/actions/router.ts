@@ -52,7 +52,7 @@ export function createRunContext(context: IExecuteFunctions, connection: Procore
 }
 
 /** Items in flight at once when the user does not say; see the README's benchmark for why. */
-export const DEFAULT_PARALLEL_UPLOADS = 4;
+export const DEFAULT_PARALLEL_UPLOADS = 16;
 export const MAX_PARALLEL_UPLOADS = 16;
 
 interface ItemFailure {

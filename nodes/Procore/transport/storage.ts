@@ -119,25 +119,29 @@ export async function directUpload(context: IExecuteFunctions, input: DirectUplo
 
 async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
 	const { photo, fileName, itemIndex } = input;
-	const upload = await procoreRequest<UploadFormResponse>(
-		context,
-		{
-			method: 'POST',
-			path: `/rest/v1.0/projects/${input.projectId}/uploads`,
-			companyId: input.companyId,
-			body: { response_filename: fileName, response_content_type: photo.mimeType },
-			itemIndex,
-			action: `Starting the upload of "${fileName}"`,
-			// An extra, unused upload is harmless: Procore deletes it after a week.
-			retry: 'repeatable',
-		},
-		input.connection,
-	);
+	// The file is read while Procore prepares the upload, so reading adds no time.
+	const [upload, bytes] = await Promise.all([
+		procoreRequest<UploadFormResponse>(
+			context,
+			{
+				method: 'POST',
+				path: `/rest/v1.0/projects/${input.projectId}/uploads`,
+				companyId: input.companyId,
+				body: { response_filename: fileName, response_content_type: photo.mimeType },
+				itemIndex,
+				action: `Starting the upload of "${fileName}"`,
+				// An extra, unused upload is harmless: Procore deletes it after a week.
+				retry: 'repeatable',
+			},
+			input.connection,
+		),
+		photo.buffer(),
+	]);
 	const { uuid, url, fields } = upload.body;
 	const form = new FormData();
 	// Storage checks its signed policy: every field exactly as given, in order, and the file last.
 	for (const [name, value] of Object.entries(fields ?? {})) form.append(name, value);
-	form.append('file', new Blob([(await photo.buffer()) as Uint8Array<ArrayBuffer>], { type: photo.mimeType }), fileName);
+	form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: photo.mimeType }), fileName);
 	await sendToStorage(context, { method: 'POST', url, body: form }, itemIndex, fileName);
 	return uuid;
 }

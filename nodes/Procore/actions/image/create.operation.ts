@@ -245,9 +245,9 @@ const properties: INodeProperties[] = [
 				name: 'parallelUploads',
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 16 },
-				default: 4,
+				default: 16,
 				description:
-					"How many items upload at once. All of them share Procore's rate limit; output order and item pairing stay those of the input.",
+					"How many items upload at once. All of them share Procore's rate limit, so more never means more 429s; output order and item pairing stay those of the input. Lower it to save memory with very large photos.",
 			},
 		],
 	},
