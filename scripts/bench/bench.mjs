@@ -201,7 +201,7 @@ async function execute(ctx, workflowId, extraEnv = {}) {
 	const { node } = lib.node24();
 	const started = Date.now();
 	const child = spawn(node, [join(ctx.n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'execute', `--id=${workflowId}`, '--rawOutput'], {
-		env: lib.n8nEnv(ctx.userFolder, { N8N_LOG_LEVEL: 'info', ...extraEnv }),
+		env: lib.n8nEnv(ctx.userFolder, { N8N_LOG_LEVEL: 'info', ...(await lib.brokerPort()), ...extraEnv }),
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	let peak = 0;
@@ -214,6 +214,7 @@ async function execute(ctx, workflowId, extraEnv = {}) {
 	const code = await new Promise((resolve) => child.on('close', resolve));
 	clearInterval(sampler);
 	const wallMs = Date.now() - started;
+	if (code !== 0) process.stderr.write(`  n8n execute exited ${code}: ${stdout.slice(-600)}\n`);
 	const requests = ctx.emu.requests;
 	const procore = requests.filter((request) => request.listener !== 'login');
 	const times = procore.map((request) => request.at);

@@ -87,12 +87,21 @@ export function n8nEnv(userFolder, extra = {}) {
 	};
 }
 
+/**
+ * n8n's task-runner broker listens on a fixed port (5679) unless told otherwise; each n8n of ours
+ * gets a free one so that several can run side by side.
+ */
+export async function brokerPort() {
+	return { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+}
+
 /** Runs an n8n CLI command to completion. */
-export function n8n(n8nDir, userFolder, args, extraEnv = {}) {
-	return new Promise((resolvePromise) => {
+export async function n8n(n8nDir, userFolder, args, extraEnv = {}) {
+	const broker = await brokerPort();
+	return await new Promise((resolvePromise) => {
 		const { node } = node24();
 		const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], {
-			env: n8nEnv(userFolder, extraEnv),
+			env: n8nEnv(userFolder, { ...broker, ...extraEnv }),
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
 		let stdout = '';
@@ -168,8 +177,9 @@ export function freePort() {
 /** Starts `n8n start` and waits until it answers. */
 export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { inherit = false } = {}) {
 	const { node } = node24();
+	const broker = await brokerPort();
 	const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
-		env: n8nEnv(userFolder, { N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
+		env: n8nEnv(userFolder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
 		stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
 		detached: false,
 	});

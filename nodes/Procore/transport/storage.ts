@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError, sleep } from 'n8n-workflow';
 
@@ -92,6 +91,12 @@ async function sendToStorage(
 const restartable = new WeakSet<object>();
 const MAX_UPLOAD_STARTS = 3;
 
+/** SHA-256 through the Web Crypto API that Node (18 and later) provides, so no Node module is imported. */
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+	const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 export interface DirectUploadInput {
 	connection: ProcoreConnection;
 	companyId: string;
@@ -151,7 +156,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 	// First pass: Procore signs each segment by its size and SHA-256, so hash before sending.
 	const segments: Array<{ size: number; sha256: string }> = [];
 	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
-		segments.push({ size: piece.length, sha256: createHash('sha256').update(piece).digest('hex') });
+		segments.push({ size: piece.length, sha256: await sha256Hex(piece) });
 	}
 	const upload = await procoreRequest<UploadSegmentsResponse>(
 		context,

@@ -1,0 +1,75 @@
+import { runNode } from '../engine';
+import {
+	createParameters,
+	emulator,
+	jpegBytes,
+	photoItem,
+	procoreCredential,
+	procoreNode,
+	serviceAccount,
+	userLogin,
+	type Emulator,
+} from './fixtures';
+
+let emu: Emulator;
+beforeAll(async () => {
+	emu = await emulator();
+});
+afterAll(async () => await emu.close());
+beforeEach(() => emu.reset());
+
+const run = async (parameters: Record<string, unknown>, credentials: Record<string, unknown> = serviceAccount(emu), items = [photoItem(jpegBytes(700), 'secure.jpg')]) =>
+	await runNode({
+		nodeType: procoreNode,
+		credentialTypes: [procoreCredential],
+		parameters: createParameters(parameters),
+		inputItems: items,
+		credentials: { procoreOAuth2Api: credentials as never },
+	});
+
+test('the token is not sent along a redirect to another host', async () => {
+	emu.faults.inject({
+		method: 'GET',
+		path: '/rest/v1.0/image_categories',
+		status: 302,
+		headers: { Location: `${emu.storageUrl}/redirected-elsewhere` },
+		body: '',
+	});
+	await run({ albumId: { __rl: true, mode: 'name', value: 'Site Progress' } });
+	const redirected = emu.requests.filter((request) => request.path === '/redirected-elsewhere');
+	expect(redirected).toHaveLength(1);
+	expect(redirected[0].headers.authorization).toBeUndefined();
+});
+
+test('no token, secret or signed storage URL in an error', async () => {
+	const credentials = userLogin(emu);
+	emu.faults.inject({ listener: 'storage', method: 'POST', status: 403, times: 3 });
+	const result = await run({}, credentials);
+	const shown = JSON.stringify({ message: result.error?.message, description: result.error?.description, error: result.error });
+	expect(result.error?.message).toMatch(/^Sending "secure.jpg" to Procore's file storage failed: storage answered 403/);
+	const token = (credentials.oauthTokenData as { access_token: string; refresh_token: string });
+	for (const secret of [token.access_token, token.refresh_token, 'procore-test-secret', emu.storageUrl, 'x-amz-signature', 'X-Amz-Signature']) {
+		expect(shown).not.toContain(secret);
+	}
+});
+
+test.each([
+	['plain HTTP to a remote host', 'http://api.procore.example.com', /must use HTTPS/],
+	['a host with a path', `https://api.procore.com/rest/v1.0`, /must be a host without a path/],
+	['not a URL', 'api procore', /is not a URL/],
+])('a Custom API Host that is %s is refused before anything is sent', async (_label, apiHost, message) => {
+	const result = await run({}, serviceAccount(emu, { apiHost }));
+	expect(result.error?.message).toMatch(message);
+	expect(emu.requests).toEqual([]);
+});
+
+test('an inline upload is sent again after n8n refreshes an expired token (its body can be re-sent)', async () => {
+	const credentials = userLogin(emu);
+	emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 401, body: { message: 'The access token is invalid' } });
+	const result = await run({ uploadMethod: 'inline' }, credentials);
+	expect(result.error).toBeUndefined();
+	expect(emu.stats.refreshAttempts).toBe(1);
+	const creates = emu.requests.filter((request) => request.path === '/rest/v1.0/images');
+	expect(creates.map((request) => request.status)).toEqual([401, 201]);
+	expect(creates[1].bodyBytes).toBe(creates[0].bodyBytes);
+});
