@@ -76,6 +76,18 @@ describe('one fault in a batch of 20: all 20 photos created, none twice', () => 
 		expect(emu.faults.fired.length - firedBefore).toBe(1);
 	});
 
+	test('a segment PUT dropped half way: the upload starts again and the photo is created once', async () => {
+		const firedBefore = emu.faults.fired.length;
+		emu.faults.inject({ listener: 'storage', method: 'PUT', drop: 'mid-body', afterBytes: 1_000_000 });
+		batch++;
+		const bytes = jpegBytes(20 * 1024 * 1024);
+		const items = [photoItem(bytes, `segmented${batch}.jpg`)];
+		const run = await upload(emu, items as ReturnType<typeof photos>);
+		expectEveryPhotoOnce(emu, items as ReturnType<typeof photos>, run);
+		expect(emu.faults.fired.length - firedBefore).toBe(1);
+		expect(emu.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
+	});
+
 	test('an access token revoked mid-batch is refreshed once and the batch carries on', async () => {
 		const items = photos(20, 'expiry');
 		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 401, body: { message: 'The access token is invalid' } });

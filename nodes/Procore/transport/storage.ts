@@ -10,10 +10,12 @@ import { procoreRequest, type ProcoreConnection } from './index';
  * to the storage URL Procore returns, then refer to the upload by its UUID.
  *
  * Files up to SEGMENT_SIZE go in one multipart POST. Larger files use Procore's segmented upload:
- * each piece is hashed, then PUT on its own, so at most one piece is in memory at a time however
- * large the file (when n8n keeps binaries outside memory).
+ * each piece is hashed, then PUT on its own, so at most a few pieces are in memory at a time
+ * however large the file (when n8n keeps binaries outside memory).
  */
 export const SEGMENT_SIZE = 8 * 1024 * 1024;
+/** Segments sent at once: enough to hide latency, few enough to keep memory near 40 MB. */
+const SEGMENTS_IN_FLIGHT = 4;
 
 interface UploadFormResponse {
 	uuid: string;
@@ -181,12 +183,17 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 			fileName,
 		);
 	}
-	// Second pass: send each piece to its own signed address, in order.
-	const etags: Array<{ etag: string }> = [];
+	// Second pass: each piece goes to its own signed address, a few at a time; the ETags are
+	// kept in segment order, as the completion call needs them.
+	const etags: Array<{ etag: string }> = new Array(targets.length);
+	const sending = new Set<Promise<void>>();
+	let firstFailure: unknown;
 	let index = 0;
 	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
-		const target = targets[index++];
-		const response = await sendToStorage(
+		if (firstFailure) break;
+		const at = index++;
+		const target = targets[at];
+		const job: Promise<void> = sendToStorage(
 			context,
 			{
 				method: 'PUT',
@@ -196,10 +203,17 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 			},
 			itemIndex,
 			fileName,
+		).then(
+			// S3 quotes its ETags; Procore's examples show the bare value.
+			(response) => void (etags[at] = { etag: (headerValue(response.headers, 'etag') ?? '').replace(/"/g, '') }),
+			(error) => void (firstFailure ??= error),
 		);
-		// S3 quotes its ETags; Procore's examples show the bare value.
-		etags.push({ etag: (headerValue(response.headers, 'etag') ?? '').replace(/"/g, '') });
+		sending.add(job);
+		void job.finally(() => sending.delete(job));
+		while (sending.size >= SEGMENTS_IN_FLIGHT) await Promise.race(sending);
 	}
+	await Promise.all(sending);
+	if (firstFailure) throw asNodeError(context.getNode(), firstFailure, itemIndex);
 	await procoreRequest(
 		context,
 		{
