@@ -522,6 +522,11 @@ describe('rate limits and faults', () => {
 			expect(last!.headers.get('x-rate-limit-remaining')).toBe('0');
 			expect(Number(last!.headers.get('x-rate-limit-reset'))).toBeGreaterThan(Date.now() / 1000);
 			const before = emu.stats.requestsBeforeReset;
+			// At once: it could have been on its way already, so it does not count.
+			expect((await api('/rest/v1.0/me', { token, company: null })).status).toBe(429);
+			expect(emu.stats.requestsBeforeReset).toBe(before);
+			// Later than the in-flight grace, still before the reset: it counts.
+			await new Promise((resolve) => setTimeout(resolve, emu.options.inFlightGraceMs + 50));
 			expect((await api('/rest/v1.0/me', { token, company: null })).status).toBe(429);
 			expect(emu.stats.requestsBeforeReset).toBe(before + 1);
 		} finally {
@@ -536,6 +541,7 @@ describe('rate limits and faults', () => {
 		expect(first.headers.get('retry-after')).toBe('2');
 		expect(first.headers.get('x-rate-limit-reset')).toBeTruthy();
 		emu.faults.inject({ path: '/rest/v1.0/me', status: 422, body: { message: 'Bad thing', error: 'Unprocessable' } });
+		await new Promise((resolve) => setTimeout(resolve, emu.options.inFlightGraceMs + 50));
 		expect((await api('/rest/v1.0/me', { company: null })).json).toEqual({ message: 'Bad thing', error: 'Unprocessable' });
 		expect(emu.stats.requestsBeforeRetryAfter).toBeGreaterThanOrEqual(1);
 	});
