@@ -44,7 +44,8 @@ function storageError(
 	fileName: string,
 ): NodeApiError {
 	const detail = storageFailureText(failure.body);
-	const what = failure.statusCode ? `storage answered ${failure.statusCode}` : `the connection failed (${failure.code ?? 'unknown'})`;
+	// Named in words: n8n replaces any message that contains a network code such as ECONNRESET.
+	const what = failure.statusCode ? `storage answered ${failure.statusCode}` : 'the connection broke';
 	const message = `Sending "${fileName}" to Procore's file storage failed: ${what}${detail ? ` (${detail})` : ''}`;
 	return new NodeApiError(
 		context.getNode(),
@@ -54,7 +55,7 @@ function storageError(
 			description:
 				failure.statusCode === 403
 					? 'The storage address Procore gave has expired or was refused (Procore allows one hour to start sending). Run the item again to start a fresh upload.'
-					: 'Run the item again; if it keeps failing, check the network between n8n and Procore\'s storage.',
+					: `Run the item again; if it keeps failing, check the network between n8n and Procore's storage${failure.code ? ` (network code ${failure.code})` : ''}.`,
 			itemIndex,
 			...(failure.statusCode ? { httpCode: String(failure.statusCode) } : {}),
 		},
@@ -68,21 +69,28 @@ async function sendToStorage(
 	itemIndex: number,
 	fileName: string,
 ): Promise<{ headers: Record<string, string>; statusCode: number }> {
-	try {
-		return (await context.helpers.httpRequest({
-			...options,
-			returnFullResponse: true,
-			// Storage answers XML or nothing; keep it as text for error messages.
-			json: false,
-			encoding: 'text',
-			timeout: 10 * 60 * 1000,
-		})) as { headers: Record<string, string>; statusCode: number };
-	} catch (error) {
-		const failure = failureFromError(error);
+	for (let attempt = 1; ; attempt++) {
+		let failure: ProcoreFailure;
+		try {
+			return (await context.helpers.httpRequest({
+				...options,
+				returnFullResponse: true,
+				// Storage answers XML or nothing; keep it as text for error messages.
+				json: false,
+				encoding: 'text',
+				timeout: 10 * 60 * 1000,
+			})) as { headers: Record<string, string>; statusCode: number };
+		} catch (error) {
+			failure = failureFromError(error);
+		}
+		// A connection that broke (often a kept-alive socket the storage host had just closed) is
+		// tried again at once: the signed address is still good and storing the same key twice
+		// is harmless.
+		if (failure.statusCode === undefined && attempt < STORAGE_ATTEMPTS) continue;
 		const failed = storageError(context, failure, itemIndex, fileName);
 		const status = failure.statusCode;
 		// Expired or refused signatures (403, 400 RequestTimeout/ExpiredToken), storage hiccups and
-		// dropped connections are cured by starting again with a fresh upload.
+		// broken connections are cured by starting again with a fresh upload.
 		if (status === undefined || status === 403 || status === 408 || status === 429 || status >= 500 || /Expired|RequestTimeout/.test(String(failure.body))) {
 			restartable.add(failed);
 		}
@@ -90,6 +98,7 @@ async function sendToStorage(
 	}
 }
 
+const STORAGE_ATTEMPTS = 3;
 const restartable = new WeakSet<object>();
 const MAX_UPLOAD_STARTS = 3;
 
