@@ -32,17 +32,47 @@ export class RateBudget {
 		return wait;
 	}
 
-	/** Waits until a request may go (within `deadline`), then counts it as in flight. */
+	/** Requests waiting for the window, served first come, first served. */
+	private readonly waiting: Array<{ deadline: number; go: () => void; giveUp: (error: Error) => void }> = [];
+
+	private serving = false;
+
+	/**
+	 * Waits until a request may go (within `deadline`), then counts it as in flight. Waiting
+	 * requests go in the order they asked, so none is starved by luckier ones at every reset.
+	 */
 	async acquire(deadline: number): Promise<void> {
-		for (;;) {
-			const now = Date.now();
-			const wait = this.waitNeeded(now);
-			if (wait <= 0) break;
-			if (now + wait > deadline) throw new BudgetExceeded(Math.ceil(wait / 1000));
-			// A little jitter so that waiting requests do not all leave in the same millisecond.
-			await sleep(wait + Math.floor(Math.random() * 200));
+		await new Promise<void>((go, giveUp) => {
+			this.waiting.push({ deadline, go, giveUp });
+			void this.serve();
+		});
+	}
+
+	private async serve(): Promise<void> {
+		if (this.serving) return;
+		this.serving = true;
+		try {
+			while (this.waiting.length) {
+				const first = this.waiting[0];
+				const now = Date.now();
+				const wait = this.waitNeeded(now);
+				if (wait <= 0) {
+					this.waiting.shift();
+					this.inFlight++;
+					first.go();
+					continue;
+				}
+				if (now + wait > first.deadline) {
+					this.waiting.shift();
+					first.giveUp(new BudgetExceeded(Math.ceil(wait / 1000)));
+					continue;
+				}
+				// A little jitter so that the queue does not leave in the very millisecond of the reset.
+				await sleep(wait + Math.floor(Math.random() * 200));
+			}
+		} finally {
+			this.serving = false;
 		}
-		this.inFlight++;
 	}
 
 	/** Records what Procore's answer said about its window, and that the request is done. */
