@@ -63,6 +63,12 @@ test.each([
 	expect(emu.requests).toEqual([]);
 });
 
+test('a Custom Login Host over plain HTTP to a remote host is refused before the secret is sent', async () => {
+	const result = await run({}, serviceAccount(emu, { loginHost: 'http://login.procore.example.com' }));
+	expect(result.error?.message).toBe("The Procore credential's Login Host must use HTTPS");
+	expect(emu.requests).toEqual([]);
+});
+
 test('an inline upload is sent again after n8n refreshes an expired token (its body can be re-sent)', async () => {
 	const credentials = userLogin(emu);
 	emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 401, body: { message: 'The access token is invalid' } });

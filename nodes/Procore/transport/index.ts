@@ -87,6 +87,8 @@ export async function getConnection(
 	const credentialId = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? 'unsaved';
 	const maxWaitMs = (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
 	if (environment === 'custom') {
+		// The login host receives the client secret: it is held to the same rule as the API host.
+		parseBaseUrl(context, credentials.loginHost, 'Login Host', environment);
 		const api = parseBaseUrl(context, credentials.apiHost, 'API Host', environment);
 		return {
 			environment,
