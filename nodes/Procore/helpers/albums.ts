@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { RunContext } from '../actions/router';
+import type { RunContext } from '../types';
 import { procoreListAll, procoreRequest } from '../transport';
+import { procorePath } from '../transport/paths';
 import { requirePositiveId } from './locators';
 
 export type AlbumLocator = INodeParameterResourceLocator;
@@ -35,7 +36,7 @@ export async function resolveAlbumId(
 	const given = locator && typeof locator === 'object' ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
 	const byName = !given || (typeof locator === 'object' && locator?.mode === 'name');
 	if (!byName) return Number(requirePositiveId(context.getNode(), given, 'Album ID', itemIndex));
-	// Procore documents no behaviour for a photo without album (procore-api.md §10 #6), so an
+	// Procore documents no behaviour for a photo without album (docs/procore-api.md §10 #6), so an
 	// empty Album means the project's default album, found by its name, never created.
 	const value = given || DEFAULT_ALBUM;
 	const createIfMissing = given ? options.createIfMissing : false;
@@ -46,7 +47,7 @@ export async function resolveAlbumId(
 				context,
 				{
 					method: 'GET',
-					path: '/rest/v1.0/image_categories',
+					path: procorePath`/rest/v1.0/image_categories`,
 					qs: { project_id: projectId },
 					companyId,
 					itemIndex,
@@ -64,7 +65,7 @@ export async function resolveAlbumId(
 			context,
 			{
 				method: 'POST',
-				path: '/rest/v1.0/image_categories',
+				path: procorePath`/rest/v1.0/image_categories`,
 				qs: { project_id: projectId },
 				companyId,
 				body: { image_category: { name: value } },

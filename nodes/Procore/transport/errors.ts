@@ -64,7 +64,7 @@ function describeErrorValue(error: unknown, description: unknown): string | unde
 }
 
 /**
- * Procore has no single error shape (procore-api.md §5): try `errors` (string, field map or array),
+ * Procore has no single error shape (docs/procore-api.md §5): try `errors` (string, field map or array),
  * then `error` (string or {code, message, details[]}), then `message`, then the raw text.
  */
 export function procoreErrorText(body: unknown): string | undefined {

@@ -15,6 +15,7 @@ import {
 	type ProcoreFailure,
 } from './errors';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
+import type { ProcorePath } from './paths';
 import { MAX_ATTEMPTS, verdictFor } from './retry';
 
 export const CREDENTIAL_TYPE = 'procoreOAuth2Api';
@@ -33,9 +34,16 @@ export interface ProcoreConnection {
 	budgetKey: string;
 	/** The longest the node waits, in all, for one request: rate limits, throttling and retries. */
 	maxWaitMs: number;
+	/**
+	 * A person is waiting (a picker in the editor): requests go before queued batch requests and
+	 * give up after INTERACTIVE_TIMEOUT_MS instead of waiting on a slow answer.
+	 */
+	interactive?: boolean;
 }
 
 export const DEFAULT_MAX_WAIT_SECONDS = 300;
+/** How long a picker may take before it says so: nobody waits minutes for a list. */
+export const INTERACTIVE_TIMEOUT_MS = 10_000;
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
@@ -79,13 +87,16 @@ export function parseBaseUrl(
 
 export async function getConnection(
 	context: ProcoreContext,
-	options: { maxWaitSeconds?: number } = {},
+	options: { maxWaitSeconds?: number; interactive?: boolean } = {},
 ): Promise<ProcoreConnection> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	const environment = (credentials.environment as ProcoreEnvironment | undefined) ?? 'production';
 	const credentialCompanyId = String(credentials.companyId ?? '').trim() || undefined;
 	const credentialId = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? 'unsaved';
-	const maxWaitMs = (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
+	const interactive = options.interactive === true;
+	const maxWaitMs = interactive
+		? INTERACTIVE_TIMEOUT_MS
+		: (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
 	if (environment === 'custom') {
 		// The login host receives the client secret: it is held to the same rule as the API host.
 		parseBaseUrl(context, credentials.loginHost, 'Login Host', environment);
@@ -97,6 +108,7 @@ export async function getConnection(
 			credentialCompanyId,
 			budgetKey: `${api.origin}|${credentialId}`,
 			maxWaitMs,
+			interactive,
 		};
 	}
 	const hosts = PROCORE_ENVIRONMENTS[environment];
@@ -112,16 +124,17 @@ export async function getConnection(
 		credentialCompanyId,
 		budgetKey: `${hosts.apiHost}|${credentialId}`,
 		maxWaitMs,
+		interactive,
 	};
 }
 
 export interface ProcoreRequest {
 	method: IHttpRequestMethods;
-	/** A path on the API host, such as /rest/v1.0/images. */
-	path: string;
+	/** A path on the API host, such as /rest/v1.0/images, built by `procorePath` so every ID in it is checked. */
+	path: ProcorePath;
 	qs?: IDataObject;
 	body?: IDataObject | FormData;
-	/** Sent as Procore-Company-Id; Procore wants it on every call (procore-api.md §2). */
+	/** Sent as Procore-Company-Id; Procore wants it on every call (docs/procore-api.md §2). */
 	companyId?: string;
 	/** For error messages: which item, and what the node was doing. */
 	itemIndex?: number;
@@ -169,7 +182,7 @@ export async function procoreRequest<T = unknown>(
 
 	for (let attempt = 0; ; attempt++) {
 		try {
-			await budget.acquire(deadline);
+			await budget.acquire(deadline, resolved.interactive);
 		} catch (error) {
 			if (error instanceof BudgetExceeded) throw waitTooLong(context, request, error.waitSeconds, resolved);
 			throw asNodeError(context.getNode(), error, request.itemIndex);
@@ -191,6 +204,7 @@ export async function procoreRequest<T = unknown>(
 				// Procore's file URLs redirect to storage; the token must never follow them there.
 				sendCredentialsOnCrossOriginRedirect: false,
 				arrayFormat: 'brackets',
+				...(resolved.interactive ? { timeout: INTERACTIVE_TIMEOUT_MS } : {}),
 			})) as ProcoreResponse<T>;
 			budget.settle(response.headers);
 			return response;
@@ -267,7 +281,7 @@ export interface PageResult<T> {
 	nextPage?: number;
 }
 
-/** One page of a Procore list. Procore paginates with page/per_page and Link/Total (procore-api.md §4). */
+/** One page of a Procore list. Procore paginates with page/per_page and Link/Total (docs/procore-api.md §4). */
 export async function procoreListPage<T>(
 	context: ProcoreContext,
 	request: ProcoreRequest & { page: number; perPage: number },

@@ -3,7 +3,7 @@ import { sleep } from 'n8n-workflow';
 import { headerValue, type ProcoreFailure } from './errors';
 
 /**
- * Procore's rate limit, as its response headers describe it (procore-api.md §3): every answer says
+ * Procore's rate limit, as its response headers describe it (docs/procore-api.md §3): every answer says
  * how many requests remain and when the window resets. One budget is shared by all executions of
  * this n8n process that use the same credential and company, so parallel uploads and parallel
  * workflows draw from it together instead of each sending into a 429.
@@ -33,17 +33,25 @@ export class RateBudget {
 	}
 
 	/** Requests waiting for the window, served first come, first served. */
-	private readonly waiting: Array<{ deadline: number; go: () => void; giveUp: (error: Error) => void }> = [];
+	private readonly waiting: Array<{ deadline: number; urgent: boolean; go: () => void; giveUp: (error: Error) => void }> = [];
 
 	private serving = false;
 
 	/**
 	 * Waits until a request may go (within `deadline`), then counts it as in flight. Waiting
 	 * requests go in the order they asked, so none is starved by luckier ones at every reset.
+	 * Urgent requests (a person waiting on a picker in the editor) go before every batch request
+	 * still waiting, in their own order.
 	 */
-	async acquire(deadline: number): Promise<void> {
+	async acquire(deadline: number, urgent = false): Promise<void> {
 		await new Promise<void>((go, giveUp) => {
-			this.waiting.push({ deadline, go, giveUp });
+			const waiter = { deadline, urgent, go, giveUp };
+			if (urgent) {
+				const firstBatch = this.waiting.findIndex((entry) => !entry.urgent);
+				this.waiting.splice(firstBatch === -1 ? this.waiting.length : firstBatch, 0, waiter);
+			} else {
+				this.waiting.push(waiter);
+			}
 			void this.serve();
 		});
 	}

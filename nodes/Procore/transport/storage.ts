@@ -1,12 +1,12 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError, sleep } from 'n8n-workflow';
 
-import type { Photo } from '../helpers/photo';
 import { asNodeError, failureFromError, headerValue, type ProcoreFailure } from './errors';
 import { procoreRequest, type ProcoreConnection } from './index';
+import { procorePath } from './paths';
 
 /**
- * Procore's direct file upload (procore-api.md §7): create an Upload in the project, send the bytes
+ * Procore's direct file upload (docs/procore-api.md §7): create an Upload in the project, send the bytes
  * to the storage URL Procore returns, then refer to the upload by its UUID.
  *
  * Files up to SEGMENT_SIZE go in one multipart POST. Larger files use Procore's segmented upload:
@@ -108,11 +108,21 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/** The file to send, as the transport needs it; the node's photo reader provides one. */
+export interface UploadSource {
+	size: number;
+	mimeType: string;
+	/** The whole file in memory. */
+	buffer(): Promise<Buffer>;
+	/** The file in consecutive pieces of `pieceSize` bytes (the last may be shorter), read lazily. */
+	pieces(pieceSize: number): AsyncGenerator<Buffer>;
+}
+
 export interface DirectUploadInput {
 	connection: ProcoreConnection;
 	companyId: string;
 	projectId: string;
-	photo: Photo;
+	photo: UploadSource;
 	fileName: string;
 	itemIndex: number;
 }
@@ -124,7 +134,7 @@ export async function directUpload(context: IExecuteFunctions, input: DirectUplo
 				? await uploadInOnePart(context, input)
 				: await uploadInSegments(context, input);
 		} catch (error) {
-			// Storage URLs and fields are never reused (procore-api.md §7): a retry is a new upload.
+			// Storage URLs and fields are never reused (docs/procore-api.md §7): a retry is a new upload.
 			if (!restartable.has(error as object) || start >= MAX_UPLOAD_STARTS) {
 				throw asNodeError(context.getNode(), error, input.itemIndex);
 			}
@@ -141,7 +151,7 @@ async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadIn
 			context,
 			{
 				method: 'POST',
-				path: `/rest/v1.0/projects/${input.projectId}/uploads`,
+				path: procorePath`/rest/v1.0/projects/${input.projectId}/uploads`,
 				companyId: input.companyId,
 				body: { response_filename: fileName, response_content_type: photo.mimeType },
 				itemIndex,
@@ -173,7 +183,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 		context,
 		{
 			method: 'POST',
-			path: `/rest/v1.0/projects/${input.projectId}/uploads`,
+			path: procorePath`/rest/v1.0/projects/${input.projectId}/uploads`,
 			companyId: input.companyId,
 			body: { response_filename: fileName, response_content_type: photo.mimeType, segments },
 			itemIndex,
@@ -227,7 +237,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 		context,
 		{
 			method: 'PATCH',
-			path: `/rest/v1.0/projects/${input.projectId}/uploads/${uuid}`,
+			path: procorePath`/rest/v1.0/projects/${input.projectId}/uploads/${uuid}`,
 			companyId: input.companyId,
 			body: { segments: etags },
 			itemIndex,

@@ -1,12 +1,13 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { companyLocator, projectLocator } from '../common.descriptions';
-import type { RunContext } from '../router';
+import { albumLocator, companyLocator, locationLocator, projectLocator } from '../common.descriptions';
+import type { RunContext } from '../../types';
 import { resolveAlbumId, type AlbumLocator } from '../../helpers/albums';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { readPhoto, type Photo } from '../../helpers/photo';
 import { procoreListAll, procoreRequest } from '../../transport';
+import { isUploadUuid, procorePath } from '../../transport/paths';
 import { directUpload } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
@@ -66,42 +67,11 @@ const properties: INodeProperties[] = [
 		description:
 			"The photo's name in Procore. Leave empty to use the file name of the binary data. Required with Existing Upload UUID.",
 	},
-	{
-		displayName: 'Album',
-		name: 'albumId',
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
+	albumLocator({
 		description:
-			'The photo album (Procore: image category). Leave empty for the project\'s default album, "Unclassified".',
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				placeholder: 'Select an album...',
-				typeOptions: { searchListMethod: 'searchAlbums', searchable: true },
-			},
-			{
-				displayName: 'By ID',
-				name: 'id',
-				type: 'string',
-				placeholder: 'e.g. 186339',
-				validation: [
-					{
-						type: 'regex',
-						properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'An album ID is a whole number' },
-					},
-				],
-			},
-			{
-				displayName: 'By Name',
-				name: 'name',
-				type: 'string',
-				placeholder: 'e.g. Site Progress',
-				hint: 'Looked up once per run; see Create Album If Missing',
-			},
-		],
-	},
+			"The photo album (Procore: image category). Leave empty for the project's default album, \"Unclassified\".",
+		byName: { placeholder: 'e.g. Site Progress', hint: 'Looked up once per run; see Create Album If Missing' },
+	}),
 	{
 		displayName: 'Create Album If Missing',
 		name: 'createAlbumIfMissing',
@@ -133,41 +103,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Text shown with the photo in Procore',
 			},
-			{
-				displayName: 'Location',
-				name: 'location',
-				type: 'resourceLocator',
-				default: { mode: 'list', value: '' },
-				description: 'Where the photo was taken',
-				hint: 'By Path creates missing tiers (Procore: mt_location). Procore ignores a path when a location ID is sent, so the node sends one or the other.',
-				modes: [
-					{
-						displayName: 'From List',
-						name: 'list',
-						type: 'list',
-						placeholder: 'Select a location...',
-						typeOptions: { searchListMethod: 'searchLocations', searchable: true },
-					},
-					{
-						displayName: 'By ID',
-						name: 'id',
-						type: 'string',
-						placeholder: 'e.g. 13',
-						validation: [
-							{
-								type: 'regex',
-								properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'A location ID is a whole number' },
-							},
-						],
-					},
-					{
-						displayName: 'By Path',
-						name: 'path',
-						type: 'string',
-						placeholder: 'e.g. Building A > Level 2 > Room 201',
-					},
-				],
-			},
+			locationLocator,
 			{
 				displayName: 'Log Date',
 				name: 'logDate',
@@ -209,57 +145,12 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Advanced Options',
-		name: 'advancedOptions',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{
-				displayName: 'Maximum Wait (Seconds)',
-				name: 'maxWaitSeconds',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 3600 },
-				default: 300,
-				description:
-					'The longest the node waits for one request when Procore throttles it or a retry is due. An item that would wait longer fails with how long Procore asked to wait.',
-			},
-			{
-				displayName: 'Markup Provider ID',
-				name: 'providerId',
-				type: 'string',
-				default: '',
-				description: 'ID of the markup layer to add the photo to. Only for photos added to a markup.',
-			},
-			{
-				displayName: 'Markup Provider Type',
-				name: 'providerType',
-				type: 'options',
-				options: [{ name: 'Markup Layer', value: 'MarkupLayer' }],
-				default: 'MarkupLayer',
-				description: 'Procore supports only markup layers. Only for photos added to a markup.',
-			},
-			{
-				displayName: 'Parallel Uploads',
-				name: 'parallelUploads',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 16 },
-				default: 16,
-				description:
-					"How many items upload at once. All of them share Procore's rate limit, so more never means more 429s; output order and item pairing stay those of the input. Lower it to save memory with very large photos.",
-			},
-		],
-	},
 ];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['image'], operation: ['create'] } },
 	properties,
 );
-
-/** An upload UUID goes into a URL path and a JSON body: letters, digits, - and _ only. */
-const UPLOAD_UUID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 interface CreateImageBody extends IDataObject {
 	image: ImageAttributes;
@@ -294,7 +185,7 @@ export async function execute(
 				description: 'Set Upload UUID to the UUID of a completed Procore upload, or choose another Upload Method.',
 			});
 		}
-		if (!UPLOAD_UUID.test(uploadUuid)) {
+		if (!isUploadUuid(uploadUuid)) {
 			throw new NodeOperationError(node, `Upload UUID "${uploadUuid.slice(0, 60)}" is not a Procore upload UUID`, {
 				itemIndex,
 				description: 'A Procore upload UUID holds only letters, digits, "-" and "_", such as 01J3Z8Q5K9M2X7W4V6T1R0N8PB.',
@@ -330,7 +221,7 @@ export async function execute(
 	const startedAt = Date.now();
 	const request = {
 		method: 'POST' as const,
-		path: '/rest/v1.0/images',
+		path: procorePath`/rest/v1.0/images`,
 		qs: { project_id: projectId },
 		companyId,
 		itemIndex,
@@ -394,7 +285,7 @@ async function findCreatedImage(
 		context,
 		{
 			method: 'GET',
-			path: '/rest/v1.0/images',
+			path: procorePath`/rest/v1.0/images`,
 			qs: { project_id: lookup.projectId, 'filters[created_at]': `${from}...${to}`, sort: '-created_at' },
 			companyId: lookup.companyId,
 			itemIndex: lookup.itemIndex,
