@@ -13,6 +13,7 @@ import {
 	headerValue,
 	toProcoreApiError,
 	type ProcoreFailure,
+	type StatusAdvice,
 } from './errors';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
 import type { ProcorePath } from './paths';
@@ -139,6 +140,8 @@ export interface ProcoreRequest {
 	/** For error messages: which item, and what the node was doing. */
 	itemIndex?: number;
 	action?: string;
+	/** Advice by status where the operation knows better than the generic one (403, 404...). */
+	explain?: StatusAdvice;
 	/**
 	 * 'repeatable' requests may be sent again after any transient failure. 'once' requests create
 	 * something (a photo, an album) and are sent again only when the failure proves Procore did not
@@ -178,7 +181,11 @@ export async function procoreRequest<T = unknown>(
 	const mode = request.retry ?? (request.method === 'POST' ? 'once' : 'repeatable');
 	const deadline = Date.now() + resolved.maxWaitMs;
 	const fail = (failure: ProcoreFailure) =>
-		toProcoreApiError(context.getNode(), failure, { itemIndex: request.itemIndex, action: request.action });
+		toProcoreApiError(context.getNode(), failure, {
+			itemIndex: request.itemIndex,
+			action: request.action,
+			explain: request.explain,
+		});
 
 	for (let attempt = 0; ; attempt++) {
 		try {
