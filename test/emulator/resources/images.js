@@ -2,8 +2,9 @@
 'use strict';
 
 /**
- * Images in the Photos tool (procore-api.md §6.1, §6.2): create, list, show, delete. All take
- * `project_id` in the query, and need the Photos tool enabled in the project.
+ * Images in the Photos tool (procore-api.md §6.1, §6.2): create here; list, show, update, delete
+ * and the Image object in ../photos.js; file links in ../files.js. All take `project_id` in the
+ * query, and need the Photos tool enabled in the project.
  *
  * Create accepts the spec's body form — top-level `upload_uuid` + `image_name` + `image{…}` — as
  * JSON or as multipart form fields, and the legacy multipart `image[data]` file part. The 2026
