@@ -40,12 +40,25 @@ function tmpFile(emu, suffix) {
 }
 
 /**
+ * Writes a chunk to a temp-file stream; when the stream's buffer is full, pauses the request
+ * until it drains, so a fast client cannot pile the file up in memory.
+ * @param {fs.WriteStream} out @param {Buffer} chunk @param {import('http').IncomingMessage} [req]
+ */
+function writeWithBackpressure(out, chunk, req) {
+	if (!out.write(chunk) && req && !req.isPaused()) {
+		req.pause();
+		out.once('drain', () => req.resume());
+	}
+}
+
+/**
  * Receives a stream of chunks: hashes them, keeps them in memory while they fit in `keep` bytes,
  * and past that spills everything to a temp file. `finish()` waits for the file to be written.
  * @param {any} emu
  * @param {number} keep
+ * @param {import('http').IncomingMessage} [req] paused while the file falls behind
  */
-function spool(emu, keep) {
+function spool(emu, keep, req) {
 	const sha256 = crypto.createHash('sha256');
 	const md5 = crypto.createHash('md5');
 	/** @type {Buffer[]} */
@@ -71,7 +84,7 @@ function spool(emu, keep) {
 				for (const held of chunks) out.write(held);
 				chunks = [];
 			}
-			out.write(Buffer.from(c));
+			writeWithBackpressure(out, Buffer.from(c), req);
 		},
 		/** @returns {Promise<{ size: number, sha256: string, md5: string, bytes: Buffer | null, file: string | null }>} */
 		async finish() {
@@ -144,7 +157,12 @@ async function sendBytes(ctx, headers, source, length) {
 			if (left <= 0) break;
 			for await (const chunk of fs.createReadStream(file, { end: left - 1 })) {
 				left -= chunk.length;
-				if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+				if (!res.write(chunk)) {
+					await new Promise((resolve) => {
+						res.once('drain', resolve);
+						res.once('close', resolve);
+					});
+				}
 				if (res.destroyed) return;
 			}
 		}
@@ -229,4 +247,4 @@ function registerFileLinks(app) {
 	app.api.get(`${LINK_PREFIX}:link`, serveFileLink, { auth: 'none' });
 }
 
-module.exports = { spool, keepBuffer, objectSource, sendBytes, thumbnailLength, fileLink, registerFileLinks, tmpFile, LINK_PREFIX };
+module.exports = { spool, writeWithBackpressure, keepBuffer, objectSource, sendBytes, thumbnailLength, fileLink, registerFileLinks, tmpFile, LINK_PREFIX };

@@ -213,6 +213,8 @@ describe('file links and downloads', () => {
 		expect(got50.status).toBe(200);
 		expect(got50.bytes!.length).toBe(fifty.length);
 		expect(sha256(got50.bytes!)).toBe(sha256(fifty));
+		// Memory stays small: no stored object holds more than keepBytesUpTo in memory.
+		expect([...emu.state.objects.values()].every((o: Json) => !o.bytes || o.bytes.length <= emu.options.keepBytesUpTo)).toBe(true);
 		const thumb50 = await download(img50.thumbnail_url);
 		expect(thumb50.bytes!.equals(fifty.subarray(0, 64 * 1024))).toBe(true);
 	}, 60000);

@@ -20,7 +20,7 @@ const { s3Error, multipartBoundary } = require('../http');
 const { MultipartParser } = require('../multipart');
 const { BUCKET, postFields, verifyUrl } = require('../presign');
 const { assemblyFor } = require('../assembly');
-const { spool, objectSource, sendBytes, thumbnailLength, tmpFile } = require('../files');
+const { spool, writeWithBackpressure, objectSource, sendBytes, thumbnailLength, tmpFile } = require('../files');
 
 /** @typedef {import('../server').Context} Context */
 
@@ -98,7 +98,7 @@ async function postObject(ctx) {
 			const name = part.name ?? '';
 			if (file) afterFile.push(name);
 			if (name === 'file' && !file) {
-				file = spool(ctx.emu, ctx.options.keepBytesUpTo);
+				file = spool(ctx.emu, ctx.options.keepBytesUpTo, ctx.req);
 				const sink = file;
 				return { write: (c) => sink.write(c), end() {} };
 			}
@@ -210,7 +210,7 @@ async function putSegment(ctx) {
 		await ctx.consume((c) => {
 			body.write(c);
 			part.write(c);
-			kept.write(c);
+			writeWithBackpressure(kept, c, ctx.req);
 		}, ctx.options.maxStorageBytes);
 		await new Promise((resolve, reject) => kept.end((/** @type {any} */ e) => (e ? reject(e) : resolve(undefined))));
 	} catch (e) {
