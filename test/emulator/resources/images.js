@@ -12,13 +12,12 @@
  */
 
 const crypto = require('crypto');
-const { procoreErrors, isPlainObject, toId, paginate, parseBool, UploadedFile } = require('../http');
+const { procoreErrors, isPlainObject, toId, parseBool, UploadedFile } = require('../http');
 const { requireProjectFromQuery } = require('../access');
 const { registerFileLinks } = require('../files');
 // List, show, update, delete and the Image object live in photos.js.
 const { imageJson, list, show, update, destroy } = require('../photos');
-const { findOrCreatePath, parsePath, fullName } = require('./locations');
-const { tradeJson } = require('./trades');
+const { findOrCreatePath, parsePath } = require('./locations');
 
 /** @typedef {import('../server').Context} Context */
 
