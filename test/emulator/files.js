@@ -159,8 +159,13 @@ async function sendBytes(ctx, headers, source, length) {
 				left -= chunk.length;
 				if (!res.write(chunk)) {
 					await new Promise((resolve) => {
-						res.once('drain', resolve);
-						res.once('close', resolve);
+						const done = () => {
+							res.off('drain', done);
+							res.off('close', done);
+							resolve(undefined);
+						};
+						res.on('drain', done);
+						res.on('close', done);
 					});
 				}
 				if (res.destroyed) return;
