@@ -9,7 +9,7 @@
  *    streamed to a file in the emulator's temp folder (removed by `emu.close()`), so 50 MB photos
  *    come back byte for byte without being held in memory. Segments of a segmented upload are
  *    each kept in their own file and served one after the other.
- *  - File links: `<apiUrl>/rest/v1.0/files/<opaque id>?expires=…&signature=…` on the api listener.
+ *  - File links: `<apiUrl>/file-links/<opaque id>?expires=…&signature=…` on the api listener.
  *    They need the Bearer token (401 without), expire after `fileLinkTtlMs` (403), and answer a
  *    302 to a presigned GET on the storage listener, which refuses any Authorization header.
  *    The node must never build or parse them; their shape is deliberately opaque.
@@ -26,7 +26,8 @@ const { mimeFor } = require('./resources/uploads');
 
 /** @typedef {import('./server').Context} Context */
 
-const LINK_PREFIX = '/rest/v1.0/files/';
+// Not under /rest/v1.0/files, which Procore uses for Documents (procore-api.md §11).
+const LINK_PREFIX = '/file-links/';
 
 /** The emulator's temp folder (shared with assembly.js through `emu.tmpDir`). @param {any} emu */
 function tmpDir(emu) {
