@@ -212,7 +212,9 @@ async function startEmulator(options = {}) {
 				token_type: 'bearer',
 				expires_in: ttl,
 				...(refreshToken ? { refresh_token: refreshToken } : {}),
-				created_at: Math.floor(now / 1000),
+				// Stamped on the emulator's clock (clockOffsetMs), as a server with its own clock would;
+				// the token still lives expires_in seconds from now.
+				created_at: Math.floor((now + opts.clockOffsetMs) / 1000),
 			};
 		},
 

@@ -347,6 +347,8 @@ describe('clock skew', () => {
 	test('clockOffsetMs moves the Date header and X-Rate-Limit-Reset; a client trusting a clock ahead comes back early', async () => {
 		const token = emu.issueToken().access_token;
 		await withOptions({ clockOffsetMs: -60000, spikeLimit: 2, spikeWindowMs: 2000 }, async () => {
+			// The token response's created_at is stamped on the emulator's clock too.
+			expect(Math.abs(emu.issueToken().created_at - (Date.now() - 60000) / 1000)).toBeLessThan(2);
 			const first = await api('/rest/v1.0/me', { token, company: null });
 			const dateHeader = Date.parse(first.headers.get('date')!);
 			expect(Math.abs(dateHeader - (Date.now() - 60000))).toBeLessThan(2500);
