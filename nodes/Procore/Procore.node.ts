@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { runOptions } from './actions/common.descriptions';
 import * as image from './actions/image/Image.resource';
 import { router } from './actions/router';
 import { listSearch, loadOptions } from './methods';
@@ -29,6 +30,7 @@ export class Procore implements INodeType {
 				default: 'image',
 			},
 			...image.description,
+			runOptions,
 		],
 	};
 

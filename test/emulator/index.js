@@ -76,6 +76,9 @@ const DEFAULTS = {
 	maxStorageBytes: 6 * 1024 * 1024 * 1024,
 	/** How many requests emu.requests keeps (oldest dropped first). */
 	maxLoggedRequests: 50000,
+	// Photos (photos.js, files.js).
+	/** Lifetime of an image's file links (`url`, `thumbnail_url`); UNCONFIRMED in Procore, 1 h here. */
+	fileLinkTtlMs: 3600 * 1000,
 	/** Seeded random faults, see Faults.setRandom; null = off. */
 	randomFaults: /** @type {import('./faults').RandomFaults | null} */ (null),
 
@@ -99,8 +102,11 @@ const DEFAULTS = {
 	dynamicLocationRefusal: /** @type {'refuse' | 'ignore'} */ ('refuse'),
 	/** A created photo shows in `GET /rest/v1.0/images` lists only this long after creation (show sees it at once). */
 	listLagMs: 0,
-	/** A `filters[created_at]` / `filters[updated_at]` range whose times carry milliseconds → 400. */
-	refuseMillisecondsInRanges: false,
+	/**
+	 * A `filters[created_at]` / `filters[updated_at]` range whose times carry milliseconds → 400
+	 * (strict, as the list handler does); false = accepted (each end widened to whole seconds).
+	 */
+	refuseMillisecondsInRanges: true,
 	/** The emulator's clock runs this far from the machine's: Date header, rate-limit windows, X-Rate-Limit-Reset, the early-request oracle. */
 	clockOffsetMs: 0,
 };

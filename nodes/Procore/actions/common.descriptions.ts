@@ -1,93 +1,111 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_MAX_WAIT_SECONDS } from '../transport';
+import { makeLocator } from './locator.builder';
+
+/** Items in flight at once when the user does not say; see the README's benchmark for why. */
+export const DEFAULT_PARALLEL_ITEMS = 16;
+export const MAX_PARALLEL_ITEMS = 16;
+
 /** Company picker: every Procore call names its company (Procore-Company-Id). */
-export const companyLocator: INodeProperties = {
-	displayName: 'Company',
+export const companyLocator = makeLocator({
 	name: 'companyId',
-	type: 'resourceLocator',
-	default: { mode: 'list', value: '' },
+	displayName: 'Company',
+	noun: 'company',
 	required: true,
 	description: 'The Procore company that owns the project',
-	modes: [
-		{
-			displayName: 'From List',
-			name: 'list',
-			type: 'list',
-			placeholder: 'Select a company...',
-			typeOptions: { searchListMethod: 'searchCompanies', searchable: true },
-		},
-		{
-			displayName: 'By ID',
-			name: 'id',
-			type: 'string',
-			placeholder: 'e.g. 1234567',
-			validation: [
-				{
-					type: 'regex',
-					properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'A company ID is a whole number' },
-				},
-			],
-		},
-		{
-			displayName: 'By URL',
-			name: 'url',
-			type: 'string',
-			placeholder: 'e.g. https://app.procore.com/1234567/company/home',
-			validation: [
-				{
-					type: 'regex',
-					properties: {
-						regex: '^\\s*https?://[^/]+/(?:.*/)?(?:[0-9]+/company|companies/[0-9]+)(?:[/?#].*)?\\s*$',
-						errorMessage: 'Paste the address of a company page in Procore',
-					},
-				},
-			],
-		},
-	],
-};
+	searchListMethod: 'searchCompanies',
+	idExample: '1234567',
+	url: {
+		example: 'https://app.procore.com/1234567/company/home',
+		regex: '^\\s*https?://[^/]+/(?:.*/)?(?:[0-9]+/company|companies/[0-9]+)(?:[/?#].*)?\\s*$',
+	},
+});
 
 /** Project picker: lists the projects of the chosen company. */
-export const projectLocator: INodeProperties = {
-	displayName: 'Project',
+export const projectLocator = makeLocator({
 	name: 'projectId',
-	type: 'resourceLocator',
-	default: { mode: 'list', value: '' },
+	displayName: 'Project',
+	noun: 'project',
 	required: true,
-	description: 'The Procore project whose Photos receive the image',
-	modes: [
+	description: 'The Procore project whose Photos the node works in',
+	searchListMethod: 'searchProjects',
+	idExample: '7654321',
+	url: {
+		example: 'https://app.procore.com/7654321/project/home',
+		regex: '^\\s*https?://[^/]+/(?:.*/)?(?:[0-9]+/project|projects/[0-9]+)(?:[/?#].*)?\\s*$',
+	},
+});
+
+/** Album picker (Procore: image category) of the chosen project. */
+export const albumLocator = (overrides: Partial<Parameters<typeof makeLocator>[0]> = {}) =>
+	makeLocator({
+		name: 'albumId',
+		displayName: 'Album',
+		noun: 'album',
+		description: 'The photo album (Procore: image category)',
+		searchListMethod: 'searchAlbums',
+		idExample: '186339',
+		...overrides,
+	});
+
+/** Location picker of the chosen project; By Path names tiers that Procore creates when missing. */
+export const locationLocator = makeLocator({
+	name: 'location',
+	displayName: 'Location',
+	noun: 'location',
+	description: 'Where the photo was taken',
+	hint: 'By Path creates missing tiers (Procore: mt_location). Procore ignores a path when a location ID is sent, so the node sends one or the other.',
+	searchListMethod: 'searchLocations',
+	idExample: '13',
+	byPath: { placeholder: 'e.g. Building A > Level 2 > Room 201' },
+});
+
+/**
+ * Options of the whole run, for every operation. The collection keeps the name "advancedOptions"
+ * (and its fields their names) that Image → Create used, so saved workflows keep their settings.
+ */
+export const runOptions: INodeProperties = {
+	displayName: 'Advanced Options',
+	name: 'advancedOptions',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	options: [
 		{
-			displayName: 'From List',
-			name: 'list',
-			type: 'list',
-			placeholder: 'Select a project...',
-			typeOptions: { searchListMethod: 'searchProjects', searchable: true },
+			displayName: 'Markup Provider ID',
+			name: 'providerId',
+			type: 'string',
+			default: '',
+			description: 'ID of the markup layer to add the photo to. Only for photos added to a markup.',
+			displayOptions: { show: { '/resource': ['image'], '/operation': ['create'] } },
 		},
 		{
-			displayName: 'By ID',
-			name: 'id',
-			type: 'string',
-			placeholder: 'e.g. 7654321',
-			validation: [
-				{
-					type: 'regex',
-					properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'A project ID is a whole number' },
-				},
-			],
+			displayName: 'Markup Provider Type',
+			name: 'providerType',
+			type: 'options',
+			options: [{ name: 'Markup Layer', value: 'MarkupLayer' }],
+			default: 'MarkupLayer',
+			description: 'Procore supports only markup layers. Only for photos added to a markup.',
+			displayOptions: { show: { '/resource': ['image'], '/operation': ['create'] } },
 		},
 		{
-			displayName: 'By URL',
-			name: 'url',
-			type: 'string',
-			placeholder: 'e.g. https://app.procore.com/7654321/project/home',
-			validation: [
-				{
-					type: 'regex',
-					properties: {
-						regex: '^\\s*https?://[^/]+/(?:.*/)?(?:[0-9]+/project|projects/[0-9]+)(?:[/?#].*)?\\s*$',
-						errorMessage: 'Paste the address of a project page in Procore',
-					},
-				},
-			],
+			displayName: 'Maximum Wait (Seconds)',
+			name: 'maxWaitSeconds',
+			type: 'number',
+			typeOptions: { minValue: 0, maxValue: 3600 },
+			default: DEFAULT_MAX_WAIT_SECONDS,
+			description:
+				'The longest the node waits for one request when Procore throttles it or a retry is due. An item that would wait longer fails with how long Procore asked to wait.',
+		},
+		{
+			displayName: 'Parallel Items',
+			name: 'parallelUploads',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: MAX_PARALLEL_ITEMS },
+			default: DEFAULT_PARALLEL_ITEMS,
+			description:
+				"How many items run at once. All of them share Procore's rate limit, so more never means more 429s; output order and item pairing stay those of the input. Lower it to save memory with very large photos.",
 		},
 	],
 };

@@ -4,28 +4,19 @@ import { NodeOperationError } from 'n8n-workflow';
 import { idFromLocator } from '../helpers/locators';
 import { getConnection, isCredentialFailure, type ProcoreConnection } from '../transport';
 import { asNodeError } from '../transport/errors';
+import type { Operation, OperationTable, ProcoreResource, RunContext, RunOptions } from '../types';
+import { DEFAULT_PARALLEL_ITEMS, MAX_PARALLEL_ITEMS } from './common.descriptions';
 import * as image from './image/Image.resource';
 
-/** What the items of one execution share: the connection, resolved IDs, caches. */
-export interface RunContext {
-	connection: ProcoreConnection;
-	companyId(itemIndex: number): string;
-	projectId(itemIndex: number): string;
-	/** A per-execution memo, so lookups such as an album by name happen once, not once per item. */
-	memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
-	/** IDs of the records this run has created or claimed, so a recovery never claims one twice. */
-	claimed: Set<number>;
-}
-
-type Operation = (
-	this: IExecuteFunctions,
-	itemIndex: number,
-	run: RunContext,
-) => Promise<INodeExecutionData[]>;
-
-const OPERATIONS: Record<string, Operation> = {
-	'image:create': image.create.execute,
+const OPERATIONS: OperationTable = {
+	image: { create: image.create.execute },
 };
+
+function operationFor(resource: string, operation: string): Operation | undefined {
+	if (!Object.prototype.hasOwnProperty.call(OPERATIONS, resource)) return undefined;
+	const table = OPERATIONS[resource as ProcoreResource] as Record<string, Operation>;
+	return Object.prototype.hasOwnProperty.call(table, operation) ? table[operation] : undefined;
+}
 
 export function createRunContext(context: IExecuteFunctions, connection: ProcoreConnection): RunContext {
 	const memos = new Map<string, Promise<unknown>>();
@@ -51,33 +42,27 @@ export function createRunContext(context: IExecuteFunctions, connection: Procore
 	};
 }
 
-/** Items in flight at once when the user does not say; see the README's benchmark for why. */
-export const DEFAULT_PARALLEL_UPLOADS = 16;
-export const MAX_PARALLEL_UPLOADS = 16;
-
 interface ItemFailure {
 	error: unknown;
 	itemIndex: number;
 }
 
-interface RunOptions {
-	parallelUploads?: number;
-	maxWaitSeconds?: number;
+/** Parallel Items as a whole number within its bounds, whatever an expression gave. */
+function parallelItems(options: RunOptions): number {
+	const asked = Math.floor(Number(options.parallelUploads ?? DEFAULT_PARALLEL_ITEMS));
+	return Math.min(MAX_PARALLEL_ITEMS, Math.max(1, asked || 1));
 }
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
 	const operation = this.getNodeParameter('operation', 0) as string;
-	const execute = OPERATIONS[`${resource}:${operation}`];
+	const execute = operationFor(resource, operation);
 	if (!execute) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operation}" on "${resource}" is not supported`);
 	}
 	const options = this.getNodeParameter('advancedOptions', 0, {}) as RunOptions;
-	const parallel = Math.min(
-		MAX_PARALLEL_UPLOADS,
-		Math.max(1, Math.floor(Number(options.parallelUploads ?? DEFAULT_PARALLEL_UPLOADS)) || 1),
-	);
+	const parallel = parallelItems(options);
 	const run = createRunContext(this, await getConnection(this, { maxWaitSeconds: options.maxWaitSeconds }));
 	const continueOnFail = this.continueOnFail();
 

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { requirePositiveId } from './locators';
 
-/** The `image` object of Create Image (procore-api.md §6.1), as Procore's JSON wants it. */
+/** The `image` object of Create Image (docs/procore-api.md §6.1), as Procore's JSON wants it. */
 export interface ImageAttributes extends IDataObject {
 	image_category_id?: number;
 	description?: string;

@@ -2,17 +2,14 @@ import type { ILoadOptionsFunctions, INode, INodeParameterResourceLocator } from
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ProcoreConnection } from '../transport';
+import { isProcoreId } from '../transport/paths';
 
 export type LocatorKind = 'company' | 'project';
 
 const LABEL: Record<LocatorKind, string> = { company: 'Company', project: 'Project' };
 
-/** Procore IDs are positive integers that may exceed 32 bits (procore-api.md §2); JS numbers hold them to 2^53. */
-const POSITIVE_ID = /^[1-9]\d{0,15}$/;
-
-export function isPositiveId(value: string): boolean {
-	return POSITIVE_ID.test(value);
-}
+/** The runtime's ID rule is the editor's (transport/paths.ts). */
+export const isPositiveId = isProcoreId;
 
 /** A value a user typed or an expression produced, as a Procore ID, or a clear error naming the field. */
 export function requirePositiveId(

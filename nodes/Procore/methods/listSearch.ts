@@ -6,10 +6,14 @@ import type {
 
 import { chosenId } from '../helpers/locators';
 import { getConnection, procoreListPage, type ProcoreConnection } from '../transport';
+import { procorePath, type ProcorePath } from '../transport/paths';
 
 const PAGE_SIZE = 100;
-/** When the user types a filter, read ahead this many pages so a page of matches is not empty. */
-const FILTER_READ_AHEAD_PAGES = 10;
+/**
+ * When the user types a filter, read ahead up to this many pages so a page of matches is rarely
+ * empty, yet the list answers within seconds; the list's pagination token carries on from there.
+ */
+const FILTER_READ_AHEAD_PAGES = 3;
 
 interface NamedRecord {
 	id: number;
@@ -32,7 +36,7 @@ function matches(record: NamedRecord, filter: string | undefined): boolean {
  */
 async function searchPages(
 	context: ILoadOptionsFunctions,
-	request: { path: string; qs?: Record<string, string>; companyId?: string },
+	request: { path: ProcorePath; qs?: Record<string, string>; companyId?: string },
 	connection: ProcoreConnection,
 	filter: string | undefined,
 	startPage: number,
@@ -55,6 +59,21 @@ async function searchPages(
 	return { results, paginationToken: page === undefined ? undefined : String(page) };
 }
 
+/** A picker's connection: it goes before batch requests and never waits long (see INTERACTIVE_TIMEOUT_MS). */
+async function pickerConnection(context: ILoadOptionsFunctions): Promise<ProcoreConnection> {
+	return await getConnection(context, { interactive: true });
+}
+
+/** The connection, company and project a project-level picker lists from. */
+async function projectScope(context: ILoadOptionsFunctions) {
+	const connection = await pickerConnection(context);
+	return {
+		connection,
+		companyId: chosenId(context, 'company', connection),
+		projectId: chosenId(context, 'project', connection),
+	};
+}
+
 function webOrigin(connection: ProcoreConnection): string {
 	return `https://${connection.webHosts[0]}`;
 }
@@ -64,11 +83,11 @@ export async function searchCompanies(
 	filter?: string,
 	paginationToken?: string | number,
 ): Promise<INodeListSearchResult> {
-	const connection = await getConnection(this);
+	const connection = await pickerConnection(this);
 	return await searchPages(
 		this,
-		// Service accounts must send a company even here; the credential's Company ID serves (procore-api.md §1.5).
-		{ path: '/rest/v1.0/companies', companyId: connection.credentialCompanyId },
+		// Service accounts must send a company even here; the credential's Company ID serves (docs/procore-api.md §1.5).
+		{ path: procorePath`/rest/v1.0/companies`, companyId: connection.credentialCompanyId },
 		connection,
 		filter,
 		Number(paginationToken) || 1,
@@ -85,11 +104,11 @@ export async function searchProjects(
 	filter?: string,
 	paginationToken?: string | number,
 ): Promise<INodeListSearchResult> {
-	const connection = await getConnection(this);
+	const connection = await pickerConnection(this);
 	const companyId = chosenId(this, 'company', connection);
 	return await searchPages(
 		this,
-		{ path: '/rest/v1.0/projects', qs: { company_id: companyId }, companyId },
+		{ path: procorePath`/rest/v1.0/projects`, qs: { company_id: companyId }, companyId },
 		connection,
 		filter,
 		Number(paginationToken) || 1,
@@ -106,12 +125,10 @@ export async function searchAlbums(
 	filter?: string,
 	paginationToken?: string | number,
 ): Promise<INodeListSearchResult> {
-	const connection = await getConnection(this);
-	const companyId = chosenId(this, 'company', connection);
-	const projectId = chosenId(this, 'project', connection);
+	const { connection, companyId, projectId } = await projectScope(this);
 	return await searchPages(
 		this,
-		{ path: '/rest/v1.0/image_categories', qs: { project_id: projectId }, companyId },
+		{ path: procorePath`/rest/v1.0/image_categories`, qs: { project_id: projectId }, companyId },
 		connection,
 		filter,
 		Number(paginationToken) || 1,
@@ -124,12 +141,10 @@ export async function searchLocations(
 	filter?: string,
 	paginationToken?: string | number,
 ): Promise<INodeListSearchResult> {
-	const connection = await getConnection(this);
-	const companyId = chosenId(this, 'company', connection);
-	const projectId = chosenId(this, 'project', connection);
+	const { connection, companyId, projectId } = await projectScope(this);
 	return await searchPages(
 		this,
-		{ path: `/rest/v1.0/projects/${projectId}/locations`, companyId },
+		{ path: procorePath`/rest/v1.0/projects/${projectId}/locations`, companyId },
 		connection,
 		filter,
 		Number(paginationToken) || 1,

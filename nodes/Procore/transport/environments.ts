@@ -1,5 +1,5 @@
 /**
- * Procore's environments and their hosts (procore-api.md §1.1). The credential builds its OAuth
+ * Procore's environments and their hosts (docs/procore-api.md §1.1). The credential builds its OAuth
  * URLs from this table and the node builds every API URL from it, so the two can never disagree.
  */
 export type ProcoreEnvironment = 'production' | 'sandbox' | 'monthlySandbox' | 'federal' | 'custom';

@@ -10,6 +10,12 @@ export interface ProcoreFailure {
 	code?: string;
 }
 
+/**
+ * What to tell the user for a status, where the operation knows better than the generic advice:
+ * e.g. for 403 on a delete, which Procore permission is missing.
+ */
+export type StatusAdvice = Partial<Record<number, string>>;
+
 const MAX_DETAIL_LENGTH = 600;
 
 function parseMaybeJson(body: unknown): unknown {
@@ -64,7 +70,7 @@ function describeErrorValue(error: unknown, description: unknown): string | unde
 }
 
 /**
- * Procore has no single error shape (procore-api.md §5): try `errors` (string, field map or array),
+ * Procore has no single error shape (docs/procore-api.md §5): try `errors` (string, field map or array),
  * then `error` (string or {code, message, details[]}), then `message`, then the raw text.
  */
 export function procoreErrorText(body: unknown): string | undefined {
@@ -189,7 +195,7 @@ const ACTION_SUMMARY: Record<number, string> = {
 export function toProcoreApiError(
 	node: INode,
 	failure: ProcoreFailure,
-	options: { itemIndex?: number; action?: string } = {},
+	options: { itemIndex?: number; action?: string; explain?: StatusAdvice } = {},
 ): NodeApiError {
 	const detail = procoreErrorText(failure.body);
 	const status = failure.statusCode;
@@ -206,7 +212,7 @@ export function toProcoreApiError(
 		.filter(Boolean)
 		.join(': ');
 	const description = status
-		? adviceFor(status, detail, failure.headers)
+		? (options.explain?.[status] ?? adviceFor(status, detail, failure.headers))
 		: `Check the network between n8n and Procore, and the hosts of the Procore credential${failure.code ? ` (network code ${failure.code})` : ''}.`;
 	const errorData: JsonObject = {
 		message,

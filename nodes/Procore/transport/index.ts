@@ -13,9 +13,11 @@ import {
 	headerValue,
 	toProcoreApiError,
 	type ProcoreFailure,
+	type StatusAdvice,
 } from './errors';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
-import { MAX_ATTEMPTS, verdictFor } from './retry';
+import type { ProcorePath } from './paths';
+import { MAX_ATTEMPTS, SECOND_LOOK_DELAY_MS, verdictFor } from './retry';
 
 export const CREDENTIAL_TYPE = 'procoreOAuth2Api';
 
@@ -33,9 +35,16 @@ export interface ProcoreConnection {
 	budgetKey: string;
 	/** The longest the node waits, in all, for one request: rate limits, throttling and retries. */
 	maxWaitMs: number;
+	/**
+	 * A person is waiting (a picker in the editor): requests go before queued batch requests and
+	 * give up after INTERACTIVE_TIMEOUT_MS instead of waiting on a slow answer.
+	 */
+	interactive?: boolean;
 }
 
 export const DEFAULT_MAX_WAIT_SECONDS = 300;
+/** How long a picker may take before it says so: nobody waits minutes for a list. */
+export const INTERACTIVE_TIMEOUT_MS = 10_000;
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
@@ -79,13 +88,16 @@ export function parseBaseUrl(
 
 export async function getConnection(
 	context: ProcoreContext,
-	options: { maxWaitSeconds?: number } = {},
+	options: { maxWaitSeconds?: number; interactive?: boolean } = {},
 ): Promise<ProcoreConnection> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	const environment = (credentials.environment as ProcoreEnvironment | undefined) ?? 'production';
 	const credentialCompanyId = String(credentials.companyId ?? '').trim() || undefined;
 	const credentialId = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? 'unsaved';
-	const maxWaitMs = (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
+	const interactive = options.interactive === true;
+	const maxWaitMs = interactive
+		? INTERACTIVE_TIMEOUT_MS
+		: (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
 	if (environment === 'custom') {
 		// The login host receives the client secret: it is held to the same rule as the API host.
 		parseBaseUrl(context, credentials.loginHost, 'Login Host', environment);
@@ -97,6 +109,7 @@ export async function getConnection(
 			credentialCompanyId,
 			budgetKey: `${api.origin}|${credentialId}`,
 			maxWaitMs,
+			interactive,
 		};
 	}
 	const hosts = PROCORE_ENVIRONMENTS[environment];
@@ -112,20 +125,23 @@ export async function getConnection(
 		credentialCompanyId,
 		budgetKey: `${hosts.apiHost}|${credentialId}`,
 		maxWaitMs,
+		interactive,
 	};
 }
 
 export interface ProcoreRequest {
 	method: IHttpRequestMethods;
-	/** A path on the API host, such as /rest/v1.0/images. */
-	path: string;
+	/** A path on the API host, such as /rest/v1.0/images, built by `procorePath` so every ID in it is checked. */
+	path: ProcorePath;
 	qs?: IDataObject;
 	body?: IDataObject | FormData;
-	/** Sent as Procore-Company-Id; Procore wants it on every call (procore-api.md §2). */
+	/** Sent as Procore-Company-Id; Procore wants it on every call (docs/procore-api.md §2). */
 	companyId?: string;
 	/** For error messages: which item, and what the node was doing. */
 	itemIndex?: number;
 	action?: string;
+	/** Advice by status where the operation knows better than the generic one (403, 404...). */
+	explain?: StatusAdvice;
 	/**
 	 * 'repeatable' requests may be sent again after any transient failure. 'once' requests create
 	 * something (a photo, an album) and are sent again only when the failure proves Procore did not
@@ -165,11 +181,18 @@ export async function procoreRequest<T = unknown>(
 	const mode = request.retry ?? (request.method === 'POST' ? 'once' : 'repeatable');
 	const deadline = Date.now() + resolved.maxWaitMs;
 	const fail = (failure: ProcoreFailure) =>
-		toProcoreApiError(context.getNode(), failure, { itemIndex: request.itemIndex, action: request.action });
+		toProcoreApiError(context.getNode(), failure, {
+			itemIndex: request.itemIndex,
+			action: request.action,
+			explain: request.explain,
+		});
 
+	// A request that creates something and met Procore's 500 is sent once more at most (after the
+	// look-up found nothing): a value Procore always answers with 500 then fails fast, with its words.
+	let serverErrors = 0;
 	for (let attempt = 0; ; attempt++) {
 		try {
-			await budget.acquire(deadline);
+			await budget.acquire(deadline, resolved.interactive);
 		} catch (error) {
 			if (error instanceof BudgetExceeded) throw waitTooLong(context, request, error.waitSeconds, resolved);
 			throw asNodeError(context.getNode(), error, request.itemIndex);
@@ -191,6 +214,7 @@ export async function procoreRequest<T = unknown>(
 				// Procore's file URLs redirect to storage; the token must never follow them there.
 				sendCredentialsOnCrossOriginRedirect: false,
 				arrayFormat: 'brackets',
+				...(resolved.interactive ? { timeout: INTERACTIVE_TIMEOUT_MS } : {}),
 			})) as ProcoreResponse<T>;
 			budget.settle(response.headers);
 			return response;
@@ -218,8 +242,9 @@ export async function procoreRequest<T = unknown>(
 			throw credentialError;
 		}
 		const now = Date.now();
-		const verdict = verdictFor(failure, mode, attempt, now);
+		const verdict = verdictFor(failure, mode, attempt, now, budget.serverNow(now));
 		if (verdict.kind === 'fail' || attempt + 1 >= MAX_ATTEMPTS) throw fail(failure);
+		if (mode === 'once' && failure.statusCode === 500 && ++serverErrors > 1) throw fail(failure);
 		if ('notBeforeMs' in verdict && verdict.notBeforeMs) budget.blockUntil(verdict.notBeforeMs);
 		if (now + verdict.waitMs > deadline) {
 			throw waitTooLong(context, request, Math.ceil(verdict.waitMs / 1000), resolved, failure);
@@ -227,7 +252,11 @@ export async function procoreRequest<T = unknown>(
 		await sleep(verdict.waitMs);
 		if (verdict.kind === 'recover') {
 			if (!request.recover) throw fail(failure);
-			const found = await request.recover();
+			let found = await request.recover();
+			if (!found && verdict.lookTwice) {
+				await sleep(SECOND_LOOK_DELAY_MS);
+				found = await request.recover();
+			}
 			if (found) return found as ProcoreResponse<T>;
 		}
 	}
@@ -267,7 +296,7 @@ export interface PageResult<T> {
 	nextPage?: number;
 }
 
-/** One page of a Procore list. Procore paginates with page/per_page and Link/Total (procore-api.md §4). */
+/** One page of a Procore list. Procore paginates with page/per_page and Link/Total (docs/procore-api.md §4). */
 export async function procoreListPage<T>(
 	context: ProcoreContext,
 	request: ProcoreRequest & { page: number; perPage: number },

@@ -3,7 +3,7 @@ import { sleep } from 'n8n-workflow';
 import { headerValue, type ProcoreFailure } from './errors';
 
 /**
- * Procore's rate limit, as its response headers describe it (procore-api.md §3): every answer says
+ * Procore's rate limit, as its response headers describe it (docs/procore-api.md §3): every answer says
  * how many requests remain and when the window resets. One budget is shared by all executions of
  * this n8n process that use the same credential and company, so parallel uploads and parallel
  * workflows draw from it together instead of each sending into a 429.
@@ -16,6 +16,21 @@ export class RateBudget {
 	private readonly windows = new Map<number, { remaining: number; resetAt: number }>();
 
 	private blockedUntil = 0;
+
+	/**
+	 * How far Procore's clock is ahead of this machine's, in ms (negative when behind), learnt from
+	 * each answer's Date header. X-Rate-Limit-Reset is a time on Procore's clock: a machine whose
+	 * clock is a minute fast would otherwise wait a minute too little and send before the reset.
+	 * A Date header is whole seconds, rounded down, and arrives after the network's delay, so each
+	 * sample can only fall short of the true offset: the largest sample seen is the closest, and
+	 * any error left makes the node wait a little longer, never shorter.
+	 */
+	private clockOffsetMs: number | undefined;
+
+	/** Procore's clock now, as well as the answers so far tell it. */
+	serverNow(localNow = Date.now()): number {
+		return localNow + (this.clockOffsetMs ?? 0);
+	}
 
 	private inFlight = 0;
 
@@ -33,17 +48,25 @@ export class RateBudget {
 	}
 
 	/** Requests waiting for the window, served first come, first served. */
-	private readonly waiting: Array<{ deadline: number; go: () => void; giveUp: (error: Error) => void }> = [];
+	private readonly waiting: Array<{ deadline: number; urgent: boolean; go: () => void; giveUp: (error: Error) => void }> = [];
 
 	private serving = false;
 
 	/**
 	 * Waits until a request may go (within `deadline`), then counts it as in flight. Waiting
 	 * requests go in the order they asked, so none is starved by luckier ones at every reset.
+	 * Urgent requests (a person waiting on a picker in the editor) go before every batch request
+	 * still waiting, in their own order.
 	 */
-	async acquire(deadline: number): Promise<void> {
+	async acquire(deadline: number, urgent = false): Promise<void> {
 		await new Promise<void>((go, giveUp) => {
-			this.waiting.push({ deadline, go, giveUp });
+			const waiter = { deadline, urgent, go, giveUp };
+			if (urgent) {
+				const firstBatch = this.waiting.findIndex((entry) => !entry.urgent);
+				this.waiting.splice(firstBatch === -1 ? this.waiting.length : firstBatch, 0, waiter);
+			} else {
+				this.waiting.push(waiter);
+			}
 			void this.serve();
 		});
 	}
@@ -76,14 +99,20 @@ export class RateBudget {
 	}
 
 	/** Records what Procore's answer said about its window, and that the request is done. */
-	settle(headers: ProcoreFailure['headers']): void {
+	settle(headers: ProcoreFailure['headers'], receivedAt = Date.now()): void {
 		this.inFlight = Math.max(0, this.inFlight - 1);
+		const serverDate = Date.parse(headerValue(headers, 'date') ?? '');
+		if (Number.isFinite(serverDate)) {
+			const sample = serverDate - receivedAt;
+			this.clockOffsetMs = this.clockOffsetMs === undefined ? sample : Math.max(this.clockOffsetMs, sample);
+		}
 		const limit = Number(headerValue(headers, 'x-rate-limit-limit'));
 		const remaining = Number(headerValue(headers, 'x-rate-limit-remaining'));
 		const reset = Number(headerValue(headers, 'x-rate-limit-reset'));
 		if (!Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return;
 		const key = Number.isFinite(limit) ? limit : -1;
-		const resetAt = reset * 1000;
+		// The reset on this machine's clock.
+		const resetAt = reset * 1000 - (this.clockOffsetMs ?? 0);
 		const known = this.windows.get(key);
 		// Answers arrive out of order under concurrency: a later reset is a new window; for the
 		// same window keep the lowest count seen; an earlier reset is old news.

@@ -1,12 +1,20 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { companyLocator, projectLocator } from '../common.descriptions';
-import type { RunContext } from '../router';
+import { albumLocator, companyLocator, locationLocator, projectLocator } from '../common.descriptions';
+import type { RunContext } from '../../types';
 import { resolveAlbumId, type AlbumLocator } from '../../helpers/albums';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { readPhoto, type Photo } from '../../helpers/photo';
-import { procoreListAll, procoreRequest } from '../../transport';
+import { procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../../transport';
+import {
+	createImageFromUpload,
+	dynamicLocationRefused,
+	findCreatedImage,
+	locationIdForPath,
+} from '../../helpers/imageCreation';
+import { isUploadUuid, procorePath } from '../../transport/paths';
+import { asNodeError } from '../../transport/errors';
 import { directUpload } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
@@ -66,42 +74,11 @@ const properties: INodeProperties[] = [
 		description:
 			"The photo's name in Procore. Leave empty to use the file name of the binary data. Required with Existing Upload UUID.",
 	},
-	{
-		displayName: 'Album',
-		name: 'albumId',
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
+	albumLocator({
 		description:
-			'The photo album (Procore: image category). Leave empty for the project\'s default album, "Unclassified".',
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				placeholder: 'Select an album...',
-				typeOptions: { searchListMethod: 'searchAlbums', searchable: true },
-			},
-			{
-				displayName: 'By ID',
-				name: 'id',
-				type: 'string',
-				placeholder: 'e.g. 186339',
-				validation: [
-					{
-						type: 'regex',
-						properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'An album ID is a whole number' },
-					},
-				],
-			},
-			{
-				displayName: 'By Name',
-				name: 'name',
-				type: 'string',
-				placeholder: 'e.g. Site Progress',
-				hint: 'Looked up once per run; see Create Album If Missing',
-			},
-		],
-	},
+			"The photo album (Procore: image category). Leave empty for the project's default album (\"Unclassified\" unless renamed).",
+		byName: { placeholder: 'e.g. Site Progress', hint: 'Looked up once per run; see Create Album If Missing' },
+	}),
 	{
 		displayName: 'Create Album If Missing',
 		name: 'createAlbumIfMissing',
@@ -133,41 +110,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Text shown with the photo in Procore',
 			},
-			{
-				displayName: 'Location',
-				name: 'location',
-				type: 'resourceLocator',
-				default: { mode: 'list', value: '' },
-				description: 'Where the photo was taken',
-				hint: 'By Path creates missing tiers (Procore: mt_location). Procore ignores a path when a location ID is sent, so the node sends one or the other.',
-				modes: [
-					{
-						displayName: 'From List',
-						name: 'list',
-						type: 'list',
-						placeholder: 'Select a location...',
-						typeOptions: { searchListMethod: 'searchLocations', searchable: true },
-					},
-					{
-						displayName: 'By ID',
-						name: 'id',
-						type: 'string',
-						placeholder: 'e.g. 13',
-						validation: [
-							{
-								type: 'regex',
-								properties: { regex: '^\\s*[1-9][0-9]*\\s*$', errorMessage: 'A location ID is a whole number' },
-							},
-						],
-					},
-					{
-						displayName: 'By Path',
-						name: 'path',
-						type: 'string',
-						placeholder: 'e.g. Building A > Level 2 > Room 201',
-					},
-				],
-			},
+			locationLocator,
 			{
 				displayName: 'Log Date',
 				name: 'logDate',
@@ -209,61 +152,12 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Advanced Options',
-		name: 'advancedOptions',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{
-				displayName: 'Maximum Wait (Seconds)',
-				name: 'maxWaitSeconds',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 3600 },
-				default: 300,
-				description:
-					'The longest the node waits for one request when Procore throttles it or a retry is due. An item that would wait longer fails with how long Procore asked to wait.',
-			},
-			{
-				displayName: 'Markup Provider ID',
-				name: 'providerId',
-				type: 'string',
-				default: '',
-				description: 'ID of the markup layer to add the photo to. Only for photos added to a markup.',
-			},
-			{
-				displayName: 'Markup Provider Type',
-				name: 'providerType',
-				type: 'options',
-				options: [{ name: 'Markup Layer', value: 'MarkupLayer' }],
-				default: 'MarkupLayer',
-				description: 'Procore supports only markup layers. Only for photos added to a markup.',
-			},
-			{
-				displayName: 'Parallel Uploads',
-				name: 'parallelUploads',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 16 },
-				default: 16,
-				description:
-					"How many items upload at once. All of them share Procore's rate limit, so more never means more 429s; output order and item pairing stay those of the input. Lower it to save memory with very large photos.",
-			},
-		],
-	},
 ];
 
 export const description = updateDisplayOptions(
 	{ show: { resource: ['image'], operation: ['create'] } },
 	properties,
 );
-
-/** An upload UUID goes into a URL path and a JSON body: letters, digits, - and _ only. */
-const UPLOAD_UUID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-interface CreateImageBody extends IDataObject {
-	image: ImageAttributes;
-}
 
 export async function execute(
 	this: IExecuteFunctions,
@@ -294,7 +188,7 @@ export async function execute(
 				description: 'Set Upload UUID to the UUID of a completed Procore upload, or choose another Upload Method.',
 			});
 		}
-		if (!UPLOAD_UUID.test(uploadUuid)) {
+		if (!isUploadUuid(uploadUuid)) {
 			throw new NodeOperationError(node, `Upload UUID "${uploadUuid.slice(0, 60)}" is not a Procore upload UUID`, {
 				itemIndex,
 				description: 'A Procore upload UUID holds only letters, digits, "-" and "_", such as 01J3Z8Q5K9M2X7W4V6T1R0N8PB.',
@@ -325,12 +219,28 @@ export async function execute(
 		locator: this.getNodeParameter('albumId', itemIndex, { mode: 'list', value: '' }) as AlbumLocator,
 		createIfMissing: this.getNodeParameter('createAlbumIfMissing', itemIndex, true) as boolean,
 	});
-	attributes.image_category_id = albumId;
+	if (albumId !== undefined) {
+		attributes.image_category_id = albumId;
+	} else if (Object.keys(attributes).length === 0) {
+		// No album means the project's default album: Procore's spec marks image_category_id
+		// optional. Procore refuses an empty image object even with upload_uuid (docs/procore-api.md
+		// §9 #2), so it carries a documented attribute that changes nothing: an empty description.
+		attributes.description = '';
+	}
+
+	const locationPath = attributes.mt_location;
+	if (locationPath) {
+		const locationId = await locationIdForPath(this, run, { companyId, projectId, path: locationPath, itemIndex });
+		if (locationId !== undefined) {
+			delete attributes.mt_location;
+			attributes.location_id = locationId;
+		}
+	}
 
 	const startedAt = Date.now();
 	const request = {
 		method: 'POST' as const,
-		path: '/rest/v1.0/images',
+		path: procorePath`/rest/v1.0/images`,
 		qs: { project_id: projectId },
 		companyId,
 		itemIndex,
@@ -339,10 +249,56 @@ export async function execute(
 		retry: 'once' as const,
 		recover: async () =>
 			await findCreatedImage(this, run, { projectId, companyId, imageName, size: photo?.size, since: startedAt, itemIndex }),
+		explain: attributes.private
+			? {
+					403: "Procore refused the photo. Marking a photo private needs the Admin level on the project's Photos tool: leave Private off, or ask a project admin for Admin on Photos. Otherwise the Photos tool may be disabled in the project, or the user lacks Standard on Photos.",
+				}
+			: undefined,
 	};
-	let created;
-	if (uploadMethod === 'inline' && photo) {
-		created = await procoreRequest<IDataObject>(
+	try {
+		const created = await createImage.call(this, run, {
+			request,
+			uploadMethod,
+			photo,
+			uploadUuid,
+			imageName,
+			attributes,
+			projectId,
+			companyId,
+			itemIndex,
+		});
+		if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
+		return [{ json: created.body, pairedItem: { item: itemIndex } }];
+	} catch (error) {
+		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
+		// is the project refusing new locations.
+		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		if (locationPath && attributes.mt_location && status === 422 && /location/i.test(String(error.message))) {
+			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
+		}
+		throw asNodeError(node, error, itemIndex);
+	}
+}
+
+async function createImage(
+	this: IExecuteFunctions,
+	run: RunContext,
+	input: {
+		request: Omit<ProcoreRequest, 'body'>;
+		uploadMethod: 'direct' | 'inline' | 'existingUpload';
+		photo?: Photo;
+		uploadUuid?: string;
+		imageName: string;
+		attributes: ImageAttributes;
+		projectId: string;
+		companyId: string;
+		itemIndex: number;
+	},
+): Promise<ProcoreResponse<IDataObject>> {
+	const { request, photo, imageName, attributes, itemIndex } = input;
+	let uploadUuid = input.uploadUuid;
+	if (input.uploadMethod === 'inline' && photo) {
+		return await procoreRequest<IDataObject>(
 			this,
 			{
 				...request,
@@ -355,64 +311,20 @@ export async function execute(
 		if (photo) {
 			uploadUuid = await directUpload(this, {
 				connection: run.connection,
-				companyId,
-				projectId,
+				companyId: input.companyId,
+				projectId: input.projectId,
 				photo,
 				fileName: imageName,
 				itemIndex,
 			});
 		}
-		const body: CreateImageBody = {
-			upload_uuid: uploadUuid,
-			image_name: imageName,
-			// Procore refuses an empty image object even with upload_uuid; it always holds the album.
+		return await createImageFromUpload(this, run, {
+			request: { ...request, action: `Creating the photo "${imageName}"` },
+			uploadUuid: uploadUuid as string,
+			imageName,
 			image: attributes,
-		};
-		created = await procoreRequest<IDataObject>(
-			this,
-			{ ...request, body, action: `Creating the photo "${imageName}"` },
-			run.connection,
-		);
+		});
 	}
-	if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
-	return [{ json: created.body, pairedItem: { item: itemIndex } }];
-}
-
-/**
- * After a lost answer to Create Image: the photo this item created, if Procore made it. It is the
- * newest photo of the project with this name (and size), created since the item started, that no
- * other item of this run has claimed.
- */
-async function findCreatedImage(
-	context: IExecuteFunctions,
-	run: RunContext,
-	lookup: { projectId: string; companyId: string; imageName: string; size?: number; since: number; itemIndex: number },
-) {
-	const from = new Date(lookup.since - 5 * 60 * 1000).toISOString();
-	const to = new Date(Date.now() + 5 * 60 * 1000).toISOString();
-	const images = await procoreListAll<IDataObject>(
-		context,
-		{
-			method: 'GET',
-			path: '/rest/v1.0/images',
-			qs: { project_id: lookup.projectId, 'filters[created_at]': `${from}...${to}`, sort: '-created_at' },
-			companyId: lookup.companyId,
-			itemIndex: lookup.itemIndex,
-			action: `Checking whether "${lookup.imageName}" was created`,
-		},
-		{ perPage: 100, maxItems: 1000 },
-		run.connection,
-	);
-	const match = images.find(
-		(image) =>
-			typeof image.id === 'number' &&
-			!run.claimed.has(image.id) &&
-			image.filename === lookup.imageName &&
-			(lookup.size === undefined || image.size === undefined || image.size === lookup.size),
-	);
-	if (!match) return undefined;
-	run.claimed.add(match.id as number);
-	return { body: match, headers: {}, statusCode: 201 };
 }
 
 /** The legacy multipart body: Rails bracket names, arrays as name[]. */
