@@ -1,3 +1,8 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType } from 'n8n-workflow';
 
 import { captureDate, EXIF_HEAD_BYTES, parseExifDateTime } from '../../nodes/Procore/helpers/exif';
@@ -390,5 +395,39 @@ describe('the photo head, read through n8n', () => {
 		});
 		expect(run.error).toBeUndefined();
 		expect(run.items[0].json).toMatchObject({ headLength: small.length, headHex: small.toString('hex'), captureDate: { dateTime: TAKEN } });
+	});
+});
+
+// ---- Against ExifTool, when installed (Debian package libimage-exiftool-perl) ------------------------
+
+const hasExiftool = spawnSync('exiftool', ['-ver']).status === 0;
+
+(hasExiftool ? describe : describe.skip)('agreement with ExifTool', () => {
+	let folder: string;
+	beforeAll(() => (folder = mkdtempSync(join(tmpdir(), 'exif-'))));
+	afterAll(() => rmSync(folder, { recursive: true, force: true }));
+	const exiftool = (...args: string[]) => execFileSync('exiftool', args, { encoding: 'utf8' });
+
+	test.each([
+		['Little-endian (Intel, II)', ['-DateTimeOriginal=2026:11:28 14:03:12', '-CreateDate=2026:11:29 08:00:00', '-ModifyDate=2026:12:01 09:00:00'], '2026:11:28 14:03:12'],
+		['Big-endian (Motorola, MM)', ['-DateTimeOriginal=2025:02:28 23:59:59', '-Make=Acme', '-XMP:Title=Slab'], '2025:02:28 23:59:59'],
+		['Big-endian (Motorola, MM)', ['-CreateDate=2024:02:29 10:00:00'], '2024:02:29 10:00:00'],
+		['Little-endian (Intel, II)', ['-ModifyDate=2023:07:04 12:00:00'], '2023:07:04 12:00:00'],
+		['Little-endian (Intel, II)', ['-Make=Acme'], undefined],
+	])('a real JPEG (test/fixtures/photos) tagged by ExifTool, %s, %j', (order, tags, expected) => {
+		const file = join(folder, 'tagged.jpg');
+		copyFileSync(join(__dirname, '../fixtures/photos/level2-slab.jpg'), file);
+		exiftool('-q', '-overwrite_original', `-ExifByteOrder=${order}`, ...tags, file);
+		expect(captureDate(readFileSync(file))?.dateTime).toBe(expected);
+	});
+
+	// ExifTool 12.57 decodes the idat variant's iloc as written (construction method 1) but does not
+	// extract Exif stored that way, so only the other layouts are compared.
+	const comparable = Object.entries(valid).filter(([label]) => label !== 'HEIC, idat');
+	test.each(comparable)('ExifTool reads the same DateTimeOriginal, without warnings, in the test writer\'s %s', (_label, photo) => {
+		const file = join(folder, 'written.bin');
+		writeFileSync(file, photo);
+		const [tags] = JSON.parse(exiftool('-j', '-DateTimeOriginal', '-Warning', file)) as Array<Record<string, string>>;
+		expect(tags).toEqual({ SourceFile: file, DateTimeOriginal: TAKEN });
 	});
 });
