@@ -109,7 +109,11 @@ const u32 = (value: number) => Uint8Array.from([value >>> 24, (value >> 16) & 0x
  * 0) or in the meta box's idat (method 1, iloc version 1).
  */
 function heic(body: Uint8Array, method: 0 | 1 = 0): Uint8Array {
-	const exifItem = concat(u32(6), bytesOf('Exif\0\0'), body);
+	return heicWithItem(concat(u32(6), bytesOf('Exif\0\0'), body), method);
+}
+
+/** The same HEIC with the Exif item's bytes as given, e.g. as a writer that gets the format wrong makes them. */
+function heicWithItem(exifItem: Uint8Array, method: 0 | 1): Uint8Array {
 	const image = new Uint8Array(300).fill(0x55);
 	const ftyp = box('ftyp', bytesOf('heic'), u32(0), bytesOf('mif1heic'));
 	const iinf = fullBox(
@@ -240,6 +244,14 @@ describe('capture date of a TIFF and a HEIC', () => {
 	test.each([0, 1] as const)('a HEIC with the Exif item in construction method %s', (method) => {
 		expect(captureDate(heic(shot('MM'), method))).toEqual({ date: '2026-11-28', dateTime: TAKEN });
 		expect(captureDate(heic(tiff('II', [ascii(DATE_TIME, '2024:01:02 03:04:05')]), method))?.date).toBe('2024-01-02');
+	});
+
+	test('a HEIC whose Exif item has a wrong or no TIFF header offset, or a JPEG APP1 header, is still read', () => {
+		const withItem = (item: Uint8Array) => heicWithItem(item, 0);
+		const body = shot('II');
+		expect(captureDate(withItem(concat(u32(0), bytesOf('Exif\0\0'), body)))?.dateTime).toBe(TAKEN);
+		expect(captureDate(withItem(concat(u32(6), Uint8Array.from([0xff, 0xe1, 0, 0]), bytesOf('Exif\0\0'), body)))?.dateTime).toBe(TAKEN);
+		expect(captureDate(withItem(body))?.dateTime).toBe(TAKEN);
 	});
 
 	test('a HEIC without an Exif item, and other files, give no date', () => {

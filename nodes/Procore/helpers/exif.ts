@@ -336,10 +336,14 @@ function itemLocation(file: Reader, iloc: Box, itemId: number): { method: number
 	return undefined;
 }
 
+const isTiffHeader = (file: Reader, at: number) =>
+	attempt(() => ['II*\0', 'MM\0*'].includes(file.ascii(at, 4))) === true;
+
 /**
  * The TIFF body of a HEIC's Exif item (ISO/IEC 23008-12 A.2.1: a 4-byte offset to the TIFF header,
  * then usually "Exif\0\0", then the TIFF header). Only construction method 0 (file offset) and 1
- * (inside the meta box's `idat`) are read; the data must lie within the bytes read.
+ * (inside the meta box's `idat`) are read; the data must lie within the bytes read. Files from phones
+ * put meta right after ftyp; a file with meta at its end gives no date from its head.
  */
 function exifInHeif(file: Reader): Uint8Array | undefined {
 	const meta = boxesIn(file, 0, file.length).find((box) => box.type === 'meta');
@@ -360,10 +364,13 @@ function exifInHeif(file: Reader): Uint8Array | undefined {
 		if (!idat) return undefined;
 		start = idat.contentAt + location.offset;
 	} else return undefined;
-	const tiffAt = start + 4 + file.u32(start);
 	const end = location.length > 0 ? Math.min(start + location.length, file.length) : file.length;
-	if (tiffAt >= end) return undefined;
-	return file.bytes.subarray(tiffAt, end);
+	// Where the offset field says; then where writers that get it wrong put the TIFF header: after
+	// "Exif\0\0", after a whole JPEG APP1 header (FF E1, length, "Exif\0\0"), or with no offset field.
+	const tiffAt = [start + 4 + file.u32(start), start + 4 + 6, start + 4 + 10, start, start + 6].find(
+		(at) => at < end && isTiffHeader(file, at),
+	);
+	return tiffAt === undefined ? undefined : file.bytes.subarray(tiffAt, end);
 }
 
 // ---- Entry point --------------------------------------------------------------------------------
