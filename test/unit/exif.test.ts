@@ -145,6 +145,11 @@ function heicWithItem(exifItem: Uint8Array, method: 0 | 1): Uint8Array {
 	return concat(ftyp, meta(imageAt, mdatAt), mdat);
 }
 
+/** A PNG chunk; the CRC is left zero, which readers of metadata do not check. */
+const chunk = (type: string, data: Uint8Array) => concat(u32(data.length), bytesOf(type), data, u32(0));
+const png = (...chunks: Uint8Array[]) =>
+	concat(bytesOf('\x89PNG\r\n\x1a\n'), chunk('IHDR', new Uint8Array(13)), ...chunks, chunk('IEND', new Uint8Array(0)));
+
 const TAKEN = '2026:11:28 14:03:12';
 const shot = (order: ByteOrder = 'II') =>
 	tiff(order, [ascii(DATE_TIME, '2026:12:01 09:00:00')], [ascii(ORIGINAL, TAKEN), ascii(DIGITIZED, '2026:11:29 08:00:00')]);
@@ -254,6 +259,12 @@ describe('capture date of a TIFF and a HEIC', () => {
 		expect(captureDate(withItem(body))?.dateTime).toBe(TAKEN);
 	});
 
+	test('a PNG with an eXIf chunk, before or after the image data', () => {
+		expect(captureDate(png(chunk('tEXt', bytesOf('Title\0Slab')), chunk('eXIf', shot('MM')), chunk('IDAT', new Uint8Array(100))))?.dateTime).toBe(TAKEN);
+		expect(captureDate(png(chunk('IDAT', new Uint8Array(100)), chunk('eXIf', shot('II'))))?.dateTime).toBe(TAKEN);
+		expect(captureDate(png(chunk('IDAT', new Uint8Array(100))))).toBeUndefined();
+	});
+
 	test('a HEIC without an Exif item, and other files, give no date', () => {
 		const noExif = concat(box('ftyp', bytesOf('heic'), u32(0)), fullBox('meta', 0, fullBox('iinf', 0, u16(0))), box('mdat', new Uint8Array(50)));
 		expect(captureDate(noExif)).toBeUndefined();
@@ -281,6 +292,7 @@ const valid = {
 	'TIFF': shot('MM'),
 	'HEIC, mdat': heic(shot('II'), 0),
 	'HEIC, idat': heic(shot('MM'), 1),
+	'PNG': png(chunk('eXIf', shot('II')), chunk('IDAT', new Uint8Array(100))),
 };
 
 describe('broken input', () => {
@@ -415,31 +427,57 @@ describe('the photo head, read through n8n', () => {
 const hasExiftool = spawnSync('exiftool', ['-ver']).status === 0;
 
 (hasExiftool ? describe : describe.skip)('agreement with ExifTool', () => {
-	let folder: string;
-	beforeAll(() => (folder = mkdtempSync(join(tmpdir(), 'exif-'))));
-	afterAll(() => rmSync(folder, { recursive: true, force: true }));
-	const exiftool = (...args: string[]) => execFileSync('exiftool', args, { encoding: 'utf8' });
-
-	test.each([
+	const taggedJpegs = [
 		['Little-endian (Intel, II)', ['-DateTimeOriginal=2026:11:28 14:03:12', '-CreateDate=2026:11:29 08:00:00', '-ModifyDate=2026:12:01 09:00:00'], '2026:11:28 14:03:12'],
 		['Big-endian (Motorola, MM)', ['-DateTimeOriginal=2025:02:28 23:59:59', '-Make=Acme', '-XMP:Title=Slab'], '2025:02:28 23:59:59'],
 		['Big-endian (Motorola, MM)', ['-CreateDate=2024:02:29 10:00:00'], '2024:02:29 10:00:00'],
 		['Little-endian (Intel, II)', ['-ModifyDate=2023:07:04 12:00:00'], '2023:07:04 12:00:00'],
 		['Little-endian (Intel, II)', ['-Make=Acme'], undefined],
-	])('a real JPEG (test/fixtures/photos) tagged by ExifTool, %s, %j', (order, tags, expected) => {
-		const file = join(folder, 'tagged.jpg');
-		copyFileSync(join(__dirname, '../fixtures/photos/level2-slab.jpg'), file);
-		exiftool('-q', '-overwrite_original', `-ExifByteOrder=${order}`, ...tags, file);
-		expect(captureDate(readFileSync(file))?.dateTime).toBe(expected);
-	});
-
+	] as const;
 	// ExifTool 12.57 decodes the idat variant's iloc as written (construction method 1) but does not
 	// extract Exif stored that way, so only the other layouts are compared.
 	const comparable = Object.entries(valid).filter(([label]) => label !== 'HEIC, idat');
-	test.each(comparable)('ExifTool reads the same DateTimeOriginal, without warnings, in the test writer\'s %s', (_label, photo) => {
-		const file = join(folder, 'written.bin');
-		writeFileSync(file, photo);
-		const [tags] = JSON.parse(exiftool('-j', '-DateTimeOriginal', '-Warning', file)) as Array<Record<string, string>>;
-		expect(tags).toEqual({ SourceFile: file, DateTimeOriginal: TAKEN });
+	let folder: string;
+	const fixture = (name: string) => join(__dirname, '../fixtures/photos', name);
+	const tagged = (index: number) => join(folder, `tagged-${index}.jpg`);
+	const written = (index: number) => join(folder, `written-${index}.bin`);
+	let readBack: Array<Record<string, string>>;
+
+	// One ExifTool run for all files (it takes a second or two to start).
+	beforeAll(() => {
+		folder = mkdtempSync(join(tmpdir(), 'exif-'));
+		const commands: string[] = [];
+		taggedJpegs.forEach(([order, tags], index) => {
+			copyFileSync(fixture('level2-slab.jpg'), tagged(index));
+			commands.push(`-ExifByteOrder=${order}`, ...tags, tagged(index), '-execute');
+		});
+		copyFileSync(fixture('rebar-detail.png'), join(folder, 'tagged.png'));
+		commands.push('-DateTimeOriginal=2026:03:15 07:45:00', join(folder, 'tagged.png'), '-execute');
+		comparable.forEach(([, photo], index) => writeFileSync(written(index), photo));
+		commands.push('-j', '-DateTimeOriginal', '-Warning', ...comparable.map((_entry, index) => written(index)));
+		const output = execFileSync('exiftool', [...commands, '-common_args', '-q', '-q', '-overwrite_original'], {
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		readBack = JSON.parse(output.slice(output.indexOf('['))) as Array<Record<string, string>>;
 	});
+	afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+	test.each(taggedJpegs.map((entry, index) => [...entry, index] as const))(
+		'a real JPEG (test/fixtures/photos) tagged by ExifTool, %s, %j',
+		(_order, _tags, expected, index) => {
+			expect(captureDate(readFileSync(tagged(index)))?.dateTime).toBe(expected);
+		},
+	);
+
+	test('a real PNG (test/fixtures/photos) given EXIF by ExifTool', () => {
+		expect(captureDate(readFileSync(join(folder, 'tagged.png')))).toEqual({ date: '2026-03-15', dateTime: '2026:03:15 07:45:00' });
+	});
+
+	test.each(comparable.map(([label], index) => [label, index] as const))(
+		'ExifTool reads the same DateTimeOriginal, without warnings, in the test writer\'s %s',
+		(_label, index) => {
+			expect(readBack[index]).toEqual({ SourceFile: written(index), DateTimeOriginal: TAKEN });
+		},
+	);
 });

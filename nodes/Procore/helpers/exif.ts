@@ -4,12 +4,13 @@
  * included (docs/procore-api.md §11: "Keep EXIF in the bytes"), and Procore never derives the Log
  * Date from the photo itself, so the node does it when asked.
  *
- * Formats: JPEG (EXIF in an APP1 segment), TIFF (the file is itself the EXIF structure) and HEIC
- * (an "Exif" item in the ISO base media file's meta box). Input may be any bytes: every read is
- * bounds-checked, every loop moves forward or is capped, and anything unexpected gives `undefined`.
+ * Formats: JPEG (EXIF in an APP1 segment), TIFF (the file is itself the EXIF structure), HEIC (an
+ * "Exif" item in the ISO base media file's meta box) and PNG (an eXIf chunk). Input may be any
+ * bytes: every read is bounds-checked, every loop moves forward or is capped, and anything
+ * unexpected gives `undefined`.
  *
- * References: EXIF 2.32 (CIPA DC-008) §4.5–4.6, TIFF 6.0 §2, ISO/IEC 14496-12 §8.11 (meta, iloc, iinf)
- * and ISO/IEC 23008-12 Annex A.2 (Exif item in HEIF).
+ * References: EXIF 2.32 (CIPA DC-008) §4.5–4.6, TIFF 6.0 §2, ISO/IEC 14496-12 §8.11 (meta, iloc, iinf),
+ * ISO/IEC 23008-12 Annex A.2 (Exif item in HEIF) and the PNG Specification, Third Edition (eXIf).
  */
 
 /**
@@ -18,7 +19,7 @@
  * SOI and perhaps a JFIF APP0 (a few bytes to a thumbnail's worth). 128 KiB covers that APP1 in full
  * even behind a 64 KiB APPn segment. In a TIFF, cameras and scanners write IFD0 and the EXIF IFD
  * before the image data; in a HEIC the meta box and, in files from phones, the Exif item lead the
- * file. A photo whose date lies further in simply has no date found: the node then falls back to
+ * file; a PNG's eXIf chunk is found if it lies within these bytes. A photo whose date lies further in simply has no date found: the node then falls back to
  * the Log Date field, it never reads the whole file for this.
  */
 export const EXIF_HEAD_BYTES = 128 * 1024;
@@ -218,7 +219,7 @@ function isStandalone(marker: number): boolean {
  */
 function exifInJpeg(jpeg: Reader): Uint8Array | undefined {
 	let at = 2;
-	// Each step moves at least 2 bytes forward, so the loop ends at the end of the bytes.
+	// Each step moves at least 1 byte forward, so the loop ends at the end of the bytes.
 	while (at + 1 < jpeg.length) {
 		if (jpeg.u8(at) !== 0xff) return undefined;
 		const marker = jpeg.u8(at + 1);
@@ -241,6 +242,27 @@ function exifInJpeg(jpeg: Reader): Uint8Array | undefined {
 			return jpeg.bytes.subarray(dataAt + EXIF_HEADER.length, Math.min(end, jpeg.length));
 		}
 		at = end;
+	}
+	return undefined;
+}
+
+// ---- PNG ----------------------------------------------------------------------------------------
+
+const PNG_SIGNATURE = '\x89PNG\r\n\x1a\n';
+
+/**
+ * The TIFF body of a PNG's eXIf chunk (PNG Specification, Third Edition, chunk eXIf: its data is
+ * the TIFF structure itself, without "Exif\0\0"). Chunks are walked by their lengths up to IEND; each
+ * step moves at least the 12 bytes of a chunk's length, type and CRC.
+ */
+function exifInPng(png: Reader): Uint8Array | undefined {
+	let at = PNG_SIGNATURE.length;
+	while (at + 8 <= png.length) {
+		const length = png.u32(at);
+		const type = png.ascii(at + 4, 4);
+		if (type === 'eXIf') return png.bytes.subarray(at + 8, Math.min(at + 8 + length, png.length));
+		if (type === 'IEND') return undefined;
+		at += 12 + length;
 	}
 	return undefined;
 }
@@ -377,7 +399,7 @@ function exifInHeif(file: Reader): Uint8Array | undefined {
 
 /**
  * The photo's capture date from the first bytes of the file (EXIF_HEAD_BYTES of them are enough),
- * or `undefined` when the file has none, is not JPEG/TIFF/HEIC, or is cut off before the date.
+ * or `undefined` when the file has none, is not JPEG/TIFF/HEIC/PNG, or is cut off before the date.
  * Never throws.
  */
 export function captureDate(head: Uint8Array): CaptureDate | undefined {
@@ -390,6 +412,10 @@ export function captureDate(head: Uint8Array): CaptureDate | undefined {
 		}
 		const start = file.ascii(0, 4);
 		if (start === 'II*\0' || start === 'MM\0*') return captureDateFromTiff(head);
+		if (file.ascii(0, 8) === PNG_SIGNATURE) {
+			const tiff = exifInPng(file);
+			return tiff && captureDateFromTiff(tiff);
+		}
 		if (file.ascii(4, 4) === 'ftyp') {
 			const tiff = exifInHeif(file);
 			return tiff && captureDateFromTiff(tiff);
