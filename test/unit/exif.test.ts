@@ -342,7 +342,8 @@ describe('broken input', () => {
 		expect(captureDate(selfLoop)?.date).toBe('2024-01-02');
 		const hugeCount = Uint8Array.from(selfLoop);
 		new DataView(hugeCount.buffer).setUint16(8, 0xffff, true);
-		expect(() => captureDate(hugeCount)).not.toThrow();
+		// An entry count far past the bytes: the entries that are there are still read.
+		expect(captureDate(hugeCount)?.date).toBe('2024-01-02');
 
 		// An iloc of 16000 items (128 KiB, as much as the head holds) of 65535 extents of zero bytes each:
 		// a reader that stepped through each extent would make a billion steps.
