@@ -1,18 +1,16 @@
 import { ClientOAuth2 } from '@n8n/client-oauth2';
 
-import { evaluateWithCredentials, resolveCredential, runNode } from '../engine';
+import { evaluateWithCredentials, resolveCredential, type InputItem } from '../engine';
 import {
 	CLIENT_ID,
 	CLIENT_SECRET,
-	createParameters,
-	emulator,
+	createImage,
 	jpegBytes,
 	photoItem,
 	procoreCredential,
-	procoreNode,
 	serviceAccount,
 	userLogin,
-	type Emulator,
+	useEmulator,
 } from './fixtures';
 
 const TYPE = 'procoreOAuth2Api';
@@ -53,21 +51,10 @@ describe('the credential names the hosts of its environment', () => {
 });
 
 describe('token grants against the emulator, through n8n', () => {
-	let emu: Emulator;
-	beforeAll(async () => {
-		emu = await emulator({ autoApprove: true });
-	});
-	afterAll(async () => await emu.close());
-	beforeEach(() => emu.reset());
+	const emu = useEmulator({ autoApprove: true });
 
-	const upload = async (credentials: Record<string, unknown>, inputItems = [photoItem(jpegBytes(500))]) =>
-		await runNode({
-			nodeType: procoreNode,
-			credentialTypes: [procoreCredential],
-			parameters: createParameters(),
-			inputItems,
-			credentials: { [TYPE]: credentials as never },
-		});
+	const upload = async (credentials: Record<string, unknown>, items: InputItem[] = [photoItem(jpegBytes(500))], continueOnFail = false) =>
+		await createImage({}, items, { credentials, continueOnFail });
 
 	test('authorization code: the approval redirect carries a code that n8n’s OAuth client exchanges, once', async () => {
 		const data = resolve(userLogin(emu, { oauthTokenData: undefined }));
@@ -131,14 +118,8 @@ describe('token grants against the emulator, through n8n', () => {
 		const credentials = userLogin(emu);
 		emu.faults.revokeAllRefreshTokens();
 		emu.faults.expireAllAccessTokens();
-		const run = await runNode({
-			nodeType: procoreNode,
-			credentialTypes: [procoreCredential],
-			parameters: createParameters(),
-			inputItems: [photoItem(jpegBytes(10), 'a.jpg'), photoItem(jpegBytes(11), 'b.jpg'), photoItem(jpegBytes(12), 'c.jpg')],
-			credentials: { [TYPE]: credentials as never },
-			continueOnFail: true,
-		});
+		const items = [photoItem(jpegBytes(10), 'a.jpg'), photoItem(jpegBytes(11), 'b.jpg'), photoItem(jpegBytes(12), 'c.jpg')];
+		const run = await upload(credentials, items, true);
 		expect(`${run.error?.message} ${run.error?.description}`).toMatch(/reconnect/i);
 		// One refresh attempt for the whole run, no photo: the other items never tried.
 		expect(emu.stats.refreshAttempts).toBe(1);

@@ -2,22 +2,16 @@ import { runListSearch, runLoadOptions } from '../engine';
 import {
 	ACME,
 	BETA,
-	emulator,
 	HARBOR_TOWER,
 	procoreCredential,
 	procoreNode,
 	rl,
 	serviceAccount,
 	userLogin,
-	type Emulator,
+	useEmulator,
 } from './fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const pick = (parameters: Record<string, unknown>, credentials = userLogin(emu)) => ({
 	nodeType: procoreNode,
