@@ -11,4 +11,7 @@ module.exports = {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
 	},
 	testTimeout: 60000,
+	// The engine tests mostly wait (on Procore's stated waits, backoffs and sockets), not compute:
+	// three files at once on two cores finish far sooner than one at a time.
+	maxWorkers: 3,
 };

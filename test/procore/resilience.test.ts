@@ -41,7 +41,8 @@ describe('one fault in a batch of 20: all 20 photos created, none twice', () => 
 	test('a segment PUT dropped half way: the upload starts again and the photo is created once', async () => {
 		const firedBefore = emu.faults.fired.length;
 		emu.faults.inject({ listener: 'storage', method: 'PUT', drop: 'mid-body', afterBytes: 1_000_000 });
-		const items = [photoItem(jpegBytes(20 * 1024 * 1024), 'segmented.jpg')];
+		// Just over one 8 MB segment: the smallest file uploaded in segments.
+		const items = [photoItem(jpegBytes(9 * 1024 * 1024), 'segmented.jpg')];
 		const run = await upload(items);
 		expectEveryPhotoOnce(emu, items, run);
 		expect(emu.faults.fired.length - firedBefore).toBe(1);
@@ -57,14 +58,14 @@ describe('one fault in a batch of 20: all 20 photos created, none twice', () => 
 		expect(run.credentials.tokenUpdates).toHaveLength(1);
 	});
 
-	test('tokens expiring every 30 requests through a long batch', async () => {
-		const items = photos(60, 'rolling');
-		emu.configure({ tokenExpiresAfterRequests: 30 });
+	test('tokens expiring every 15 requests through a long batch', async () => {
+		const items = photos(30, 'rolling');
+		emu.configure({ tokenExpiresAfterRequests: 15 });
 		const run = await upload(items, { credentials: userLogin(emu), advanced: { parallelUploads: 1 } }).finally(() =>
 			emu.configure({ tokenExpiresAfterRequests: 0 }),
 		);
 		expectEveryPhotoOnce(emu, items, run);
-		// 60 photos take about 120 API calls: a refresh every 30, each refresh token used once.
+		// 30 photos take about 60 API calls: a refresh every 15, each refresh token used once.
 		expect(emu.stats.refreshAttempts).toBeGreaterThanOrEqual(3);
 		expect(emu.stats.refreshFailures).toBe(0);
 		expect(run.credentials.tokenUpdates).toHaveLength(emu.stats.refreshAttempts);
