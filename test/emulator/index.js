@@ -86,7 +86,7 @@ function newStats() {
 		requestsBeforeReset: 0,
 		/** Requests a token sent before the Retry-After of a 503 it had received. */
 		requestsBeforeRetryAfter: 0,
-		/** @type {Array<{ at: number, method: string, path: string, waitUntil: number, kind: string }>} */
+		/** `toldAt`: when the 429/503 that said to wait was fully written. @type {Array<{ at: number, toldAt: number | null, method: string, path: string, waitUntil: number, kind: string }>} */
 		earlyRequests: [],
 		/** 429s sent (limiter and injected). */
 		rateLimited: 0,

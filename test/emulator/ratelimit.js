@@ -124,7 +124,7 @@ class RateLimiter {
 		const stats = this.emu.stats;
 		if (b.kind === '429') stats.requestsBeforeReset++;
 		else stats.requestsBeforeRetryAfter++;
-		stats.earlyRequests.push({ at: record.at, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
+		stats.earlyRequests.push({ at: record.at, toldAt: b.answeredAt, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
 	}
 }
 
