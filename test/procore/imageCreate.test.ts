@@ -171,8 +171,8 @@ describe('Procore-Company-Id', () => {
 		expect(api.map((request) => `${request.method} ${request.path.replace(/uploads\/[^/]+$/, 'uploads/UUID')}`)).toEqual([
 			'GET /rest/v1.0/image_categories',
 			'POST /rest/v1.0/image_categories',
-			`POST /rest/v1.0/projects/${HARBOR_TOWER}/uploads`,
-			`PATCH /rest/v1.0/projects/${HARBOR_TOWER}/uploads/UUID`,
+			`POST /rest/v1.1/projects/${HARBOR_TOWER}/uploads`,
+			`PATCH /rest/v1.1/projects/${HARBOR_TOWER}/uploads/UUID`,
 			'POST /rest/v1.0/images',
 		]);
 		expect(api.every((request) => request.headers['procore-company-id'] === ACME)).toBe(true);

@@ -54,7 +54,7 @@ describe('outcome unknown: a safe request goes again, a creating one first looks
 		['EPIPE', network('EPIPE')],
 	])('%s', (_label, failure) => {
 		expect(verdictFor(failure, 'repeatable', 1, NOW)).toEqual({ kind: 'retry', waitMs: 2000 });
-		expect(verdictFor(failure, 'once', 1, NOW)).toEqual({ kind: 'recover', waitMs: 2000 });
+		expect(verdictFor(failure, 'once', 1, NOW)).toEqual({ kind: 'recover', waitMs: 2000, lookTwice: true });
 	});
 });
 
