@@ -2,26 +2,30 @@
 // installed from its tarball, an owner account, a credential for the emulator and the example
 // workflow ready to click through. Ctrl-C stops everything it started.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import * as lib from './lib.mjs';
 
 const PORT = Number(process.env.N8N_DEV_PORT ?? 5678);
 const userFolder = join(process.env.PROCORE_CACHE ?? join(process.env.HOME, '.cache', 'n8n-nodes-procore'), 'dev-n8n');
 
-console.log('▶ Making sure n8n is installed (the first time takes a few minutes)');
+console.log('▶ Making sure n8n 2.41.1 is installed (the first time: about 5-8 minutes and ~3 GB of disk)');
 const n8nDir = lib.ensureN8n();
 console.log('▶ Building and packing the package');
 const tarball = lib.buildAndPack();
 mkdirSync(userFolder, { recursive: true });
 lib.installPackage(tarball, userFolder);
+lib.removeFolder(dirname(tarball));
 
 const emu = await lib.startEmulator({ loginPort: 4601, apiPort: 4602, storagePort: 4603 });
 console.log(`▶ Procore emulator: login ${emu.loginUrl}, api ${emu.apiUrl}, storage ${emu.storageUrl}`);
 
+// Two credentials, named for what they are, so that the credential list tells them apart.
+const SERVICE_ACCOUNT = 'Procore emulator: service account';
+const USER_LOGIN = 'Procore emulator: user login';
 await lib.importJson(n8nDir, userFolder, 'credentials', [
-	lib.emulatorCredential(emu),
-	lib.emulatorCredential(emu, { id: 'procoreEmulatorUser', grantType: 'authorizationCode' }),
+	lib.emulatorCredential(emu, { name: SERVICE_ACCOUNT }),
+	lib.emulatorCredential(emu, { id: 'procoreEmulatorUser', name: USER_LOGIN, grantType: 'authorizationCode' }),
 ]);
 const workflow = JSON.parse(readFileSync(join(lib.ROOT, 'examples', 'upload-photos.workflow.json'), 'utf8'));
 workflow.id = 'procoreExample01';
@@ -39,8 +43,9 @@ try {
 console.log(`
   Editor:     http://localhost:${PORT}/workflow/${workflow.id}
   Sign in:    ${lib.OWNER.email} / ${lib.OWNER.password}
-  Credentials: "Procore (local emulator)" (service account, ready) and a second one for
-              Authorization Code: open it and click Connect to see the emulator's approval page.
+  Credentials: "${SERVICE_ACCOUNT}" (Client Credentials, ready; the example uses it) and
+              "${USER_LOGIN}" (Authorization Code): open it and click Connect to see
+              the emulator's approval page.
   Ctrl-C stops n8n and the emulator.
 `);
 
@@ -48,7 +53,7 @@ let stopping = false;
 const stop = async () => {
 	if (stopping) return;
 	stopping = true;
-	child.kill('SIGTERM');
+	await lib.stopProcess(child);
 	await emu.close();
 	process.exit(0);
 };

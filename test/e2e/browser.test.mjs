@@ -9,8 +9,7 @@
 // Screenshots go to test-artifacts/ (also one per failing step, named failure-*.png).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -75,7 +74,7 @@ before(
 		for (const name of readdirSync(ARTIFACTS)) {
 			if (name.startsWith('failure-')) rmSync(join(ARTIFACTS, name), { force: true });
 		}
-		browserDir = mkdtempSync(join(tmpdir(), 'procore-chromium-'));
+		browserDir = lib.temporaryFolder('procore-chromium-');
 		// n8n marks its elements with data-test-id (Playwright's default is data-testid).
 		playwright.selectors.setTestIdAttribute('data-test-id');
 		context = await playwright.chromium.launchPersistentContext(browserDir, {
@@ -101,7 +100,7 @@ before(
 after(
 	async () => {
 		await withTimeout(context?.close(), 10_000).catch(() => {});
-		await stopN8n(n8nProcess);
+		await lib.stopProcess(n8nProcess);
 		await withTimeout(emu?.close(), 5_000).catch(() => {});
 		if (userFolder) lib.removeFolder(userFolder);
 		if (browserDir) lib.removeFolder(browserDir);
@@ -117,10 +116,13 @@ after(
 async function startN8n(n8nDir, folder, port, timeoutMs) {
 	const { node } = lib.node24();
 	const host = `http://localhost:${port}/`;
-	n8nProcess = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
-		env: lib.n8nEnv(folder, { N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: host, WEBHOOK_URL: host }),
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	const broker = await lib.brokerPort();
+	n8nProcess = lib.trackProcess(
+		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
+			env: lib.n8nEnv(folder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: host, WEBHOOK_URL: host }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		}),
+	);
 	let log = '';
 	n8nProcess.stdout.on('data', (chunk) => (log += chunk));
 	n8nProcess.stderr.on('data', (chunk) => (log += chunk));
@@ -145,17 +147,6 @@ function withTimeout(promise, ms) {
 	]);
 }
 
-async function stopN8n(child) {
-	if (!child || child.exitCode !== null || child.signalCode !== null) return;
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	child.kill('SIGTERM');
-	try {
-		await withTimeout(exited, 15_000);
-	} catch {
-		child.kill('SIGKILL');
-		await withTimeout(exited, 5_000).catch(() => {});
-	}
-}
 
 /** Runs a test body; on failure saves a screenshot of the page as it was. */
 async function step(name, body) {
