@@ -34,12 +34,11 @@ workflow.nodes.find((node) => node.type === 'n8n-nodes-base.readWriteFile').para
 await lib.importJson(n8nDir, userFolder, 'workflow', [workflow]);
 
 console.log(`▶ Starting n8n on http://localhost:${PORT}`);
-const { child } = await lib.startN8n(n8nDir, userFolder, PORT, {}, { inherit: true });
-try {
-	await lib.setUpOwner(`http://127.0.0.1:${PORT}`);
-} catch {
-	// Set up on an earlier run: the same account stays.
-}
+const { child } = await lib.startN8n(n8nDir, userFolder, PORT, {}, { onOutput: quietOutput() });
+// The owner account is made on the first run only (the user folder stays between runs); asking
+// again would make n8n log a refusal.
+const settings = await (await fetch(`http://127.0.0.1:${PORT}/rest/settings`)).json();
+if (settings.data?.userManagement?.showSetupOnFirstLoad !== false) await lib.setUpOwner(`http://127.0.0.1:${PORT}`);
 console.log(`
   Editor:     http://localhost:${PORT}/workflow/${workflow.id}
   Sign in:    ${lib.OWNER.email} / ${lib.OWNER.password}
@@ -47,6 +46,8 @@ console.log(`
               "${USER_LOGIN}" (Authorization Code): open it and click Connect to see
               the emulator's approval page.
   Ctrl-C stops n8n and the emulator.
+  (Hidden from n8n's output: its Python task runner is not installed, which the Procore node does
+  not need, and its internal task-runner mode is deprecated. Everything else n8n says shows.)
 `);
 
 let stopping = false;
@@ -60,3 +61,38 @@ const stop = async () => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 child.on('exit', () => stop());
+
+/**
+ * n8n's console output, line by line, without two notices that are expected here and say nothing
+ * about the package: the Python task runner is missing (n8n looks for a Python virtual environment
+ * it does not ship from npm), and internal task-runner mode is deprecated (the external mode needs
+ * a separate launcher process). The deprecation header is printed only if other items follow it.
+ */
+function quietOutput() {
+	const hidden = [/^Failed to start Python task runner in internal mode/, /^ - N8N_RUNNERS_MODE -> /];
+	let partial = '';
+	let heldHeader;
+	// n8n puts a blank line after each notice: it goes with the hidden notice.
+	let afterHidden = false;
+	return (chunk) => {
+		const lines = (partial + chunk).split('\n');
+		partial = lines.pop();
+		for (const line of lines) {
+			if (/^There (is a deprecation|are deprecations) related to your n8n setup/.test(line)) {
+				heldHeader = line;
+				continue;
+			}
+			if (hidden.some((pattern) => pattern.test(line))) {
+				afterHidden = true;
+				continue;
+			}
+			if (line.trim() === '' && (afterHidden || heldHeader !== undefined)) continue;
+			afterHidden = false;
+			if (heldHeader !== undefined) {
+				if (line.startsWith(' - ')) process.stdout.write(`${heldHeader}\n`);
+				heldHeader = undefined;
+			}
+			process.stdout.write(`${line}\n`);
+		}
+	};
+}

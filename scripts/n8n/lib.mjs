@@ -109,13 +109,24 @@ export function n8nEnv(userFolder, extra = {}) {
 		npm_config_nodedir: nodedir,
 		N8N_USER_FOLDER: userFolder,
 		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
+		// Nothing here reaches the internet: no telemetry, version checks or templates, no MCP server
+		// registry (its module fetches api.n8n.io at start) and no list of verified community nodes
+		// (fetched from api.n8n.io when the editor opens). Offline, each of those logs a stack trace.
+		// Community packages stay enabled: that is how this package is installed.
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_DISABLED_MODULES: 'mcp-registry',
+		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_SECURE_COOKIE: 'false',
 		N8N_LOG_LEVEL: 'warn',
-		N8N_RUNNERS_ENABLED: 'true',
+		// Set explicitly so that n8n's start-up deprecation notice has nothing to say about them:
+		// community packages stay installable, and the limits n8n announces as its future defaults.
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+		N8N_RUNNERS_TASK_TIMEOUT: '300',
+		N8N_COMPRESSION_NODE_MAX_DECOMPRESSED_SIZE_BYTES: String(256 * 1024 * 1024),
+		N8N_COMPRESSION_NODE_MAX_ZIP_ENTRIES: '1000',
 		N8N_RESTRICT_FILE_ACCESS_TO: join(ROOT, 'test', 'fixtures') + ';' + tmpdir(),
 		N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
 		DB_SQLITE_POOL_SIZE: '2',
@@ -212,20 +223,28 @@ export function freePort() {
 	});
 }
 
-/** Starts `n8n start` and waits until it answers. */
-export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { inherit = false } = {}) {
+/**
+ * Starts `n8n start` and waits until it answers. `onOutput` receives n8n's console output as it
+ * comes (stdout and stderr); without it the output is only kept for the error message.
+ */
+export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { onOutput } = {}) {
 	const { node } = node24();
 	const broker = await brokerPort();
 	const child = trackProcess(
 		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
-			env: n8nEnv(userFolder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
-			stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+			env: n8nEnv(userFolder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, N8N_WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
+			stdio: ['ignore', 'pipe', 'pipe'],
 			detached: false,
 		}),
 	);
 	let log = '';
-	child.stdout?.on('data', (chunk) => (log += chunk));
-	child.stderr?.on('data', (chunk) => (log += chunk));
+	for (const stream of [child.stdout, child.stderr]) {
+		stream.setEncoding('utf8');
+		stream.on('data', (chunk) => {
+			if (onOutput) onOutput(chunk);
+			else log += chunk;
+		});
+	}
 	const deadline = Date.now() + 180_000;
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) throw new Error(`n8n exited early (${child.exitCode}):\n${log}`);
