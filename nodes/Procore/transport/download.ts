@@ -329,7 +329,7 @@ export async function openFileLink(
 			failure.body = await readSmall(response.body);
 		}
 		const now = Date.now();
-		const verdict = verdictFor(failure, 'repeatable', attempt, now);
+		const verdict = verdictFor(failure, 'repeatable', attempt, now, budget.serverNow(now));
 		const giveUp = () =>
 			linkError(
 				context,
