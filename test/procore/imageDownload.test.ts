@@ -184,6 +184,42 @@ describe('Image → Download', () => {
 		expect(shown).not.toMatch(/signature=|expires=|Bearer|https?:\/\//);
 	});
 
+	test("a 401 on the file link: n8n gets a new token once and the download goes on", async () => {
+		const bytes = jpegBytes(2000);
+		const id = await uploadPhoto(bytes, 'token.jpg');
+		emu.faults.inject({ listener: 'api', method: 'GET', path: '/file-links/*', status: 401 });
+		const result = await download({ imageId: rl(String(id)) });
+		expect(result.error).toBeUndefined();
+		expect(sha256(await bytesOf(result.items[0].binary?.data))).toBe(sha256(bytes));
+		expect(linkCalls().map((call) => call.status)).toEqual([401, 302]);
+		expect(linkCalls()[0].headers.authorization).not.toBe(linkCalls()[1].headers.authorization);
+		expect(emu.requests.filter((request) => request.path === '/oauth/token').length).toBeGreaterThan(0);
+	});
+
+	test('a link that is not on Procore (e.g. straight to storage) is fetched without the token', async () => {
+		const bytes = jpegBytes(3000);
+		const id = await uploadPhoto(bytes, 'direct.jpg');
+		const shown = await download({ imageId: rl(String(id)) });
+		// The storage address behind the file link, as a record of another Procore version might give it.
+		const token = emu.issueToken({ grantType: 'client_credentials' }).access_token;
+		const redirect = await fetch(String(shown.items[0].json.url), { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
+		expect(redirect.status).toBe(302);
+		emu.reset();
+		emu.faults.inject({
+			listener: 'api',
+			method: 'GET',
+			path: `/rest/v1.0/images/${id}`,
+			status: 200,
+			body: { ...shown.items[0].json, url: redirect.headers.get('location') },
+		});
+		const result = await download({ imageId: rl(String(id)) });
+		expect(result.error).toBeUndefined();
+		expect(sha256(await bytesOf(result.items[0].binary?.data))).toBe(sha256(bytes));
+		expect(linkCalls()).toEqual([]);
+		expect(storageCalls()).toHaveLength(1);
+		expect(storageCalls()[0].headers.authorization).toBeUndefined();
+	});
+
 	test('a permanently deleted photo (url: null) fails with a clear error and no download', async () => {
 		const id = await uploadPhoto(jpegBytes(1000), 'gone.jpg');
 		const record = await download({ imageId: rl(String(id)) });
