@@ -115,6 +115,7 @@ describe('Image → Get', () => {
 		['classic', (id: number) => `http://127.0.0.1/${HARBOR_TOWER}/project/photos/images/${id}`],
 		['newer', (id: number) => `http://127.0.0.1/webclients/host/companies/${ACME}/projects/${HARBOR_TOWER}/tools/photos/images/${id}?view=grid`],
 		['query', (id: number) => `http://127.0.0.1/${HARBOR_TOWER}/project/photos?image_id=${id}`],
+		['fragment', (id: number) => `http://127.0.0.1/${HARBOR_TOWER}/project/photos#image_id=${id}`],
 	])('by URL (%s address)', async (_shape, address) => {
 		const [image] = addImages(2);
 		const result = await run({ operation: 'get', imageId: rl(address(image.id), 'url') });

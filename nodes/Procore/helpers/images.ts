@@ -60,7 +60,9 @@ export function imageIdFromProcoreUrl(
 				imageId = segments[index + 1];
 			}
 		}
-		const fragment = new URLSearchParams(url.hash.replace(/^#\/?[^?]*\??/, ''));
+		// A fragment holds either parameters ("#image_id=5") or a route with them ("#/grid?image_id=5").
+		const hash = url.hash.slice(1);
+		const fragment = new URLSearchParams(hash.includes('?') ? hash.slice(hash.indexOf('?') + 1) : hash);
 		for (const name of PHOTO_PARAMETERS) {
 			const value = url.searchParams.get(name) ?? fragment.get(name);
 			if (!imageId && value && isPositiveId(value)) imageId = value;

@@ -175,6 +175,9 @@ function opened(response: StreamResponse): OpenedFile {
 	};
 }
 
+/** How long a download may go without a byte from storage before it counts as broken off. */
+const STALL_TIMEOUT_MS = 120_000;
+
 const NETWORK_WORDS: Record<string, string> = {
 	ECONNRESET: 'the connection was closed',
 	ECONNREFUSED: 'the connection was refused',
@@ -203,6 +206,8 @@ async function fetchWithoutToken(
 				encoding: 'stream',
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
+				// A storage host that stops sending must not hold the item for ever.
+				timeout: STALL_TIMEOUT_MS,
 			})) as StreamResponse;
 		} catch (error) {
 			failure = failureFromError(error);
