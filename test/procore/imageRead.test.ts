@@ -1,4 +1,7 @@
+import type { INode } from 'n8n-workflow';
+
 import { runListSearch, runNode } from '../engine';
+import { imageIdFromProcoreUrl } from '../../nodes/Procore/helpers/images';
 import {
 	ACME,
 	emulator,
@@ -354,5 +357,22 @@ describe('Image picker', () => {
 		const found = await runListSearch('searchImages', { ...pick(), filter: 'Facade' });
 		expect(found.results.map((result) => result.value)).toEqual([String(added[2].id)]);
 		expect(listCalls()[0].query['filters[query]']).toBe('Facade');
+	});
+});
+
+describe('Image URL in the production environment', () => {
+	const node: INode = { id: 'n', name: 'Procore', type: 'procore', typeVersion: 1, position: [0, 0], parameters: {} };
+	const production = { webHosts: ['app.procore.com'], environment: 'production' as const };
+	const idOf = (url: string) => imageIdFromProcoreUrl(node, url, production, '562949953421312', 0);
+
+	test("app.procore.com and a regional host are Procore's web app", () => {
+		expect(idOf('https://app.procore.com/562949953421312/project/photos/images/98765')).toBe('98765');
+		expect(idOf('https://us02.procore.com/webclients/host/companies/1/projects/562949953421312/tools/photos/images/98765')).toBe('98765');
+	});
+
+	test('a look-alike host is not', () => {
+		expect(() => idOf('https://app.procore.com.evil.example/562949953421312/project/photos/images/98765')).toThrow(
+			"Image URL points to app.procore.com.evil.example, which is not Procore in the credential's environment",
+		);
 	});
 });

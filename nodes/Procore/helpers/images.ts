@@ -2,6 +2,7 @@ import type { INode, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ProcoreConnection } from '../transport';
+import { isWebHostOf, REGIONAL_WEB_HOSTS } from '../transport/environments';
 import { idsFromProcoreWebPath, isPositiveId, requirePositiveId } from './locators';
 
 export type ImageLocator = INodeParameterResourceLocator;
@@ -15,7 +16,8 @@ const PHOTO_PARAMETERS = ['image_id', 'imageId', 'photo_id', 'photoId'];
 
 /**
  * The photo ID in a Procore web address. Procore documents no address for a single photo, so the
- * node accepts the shapes its web app uses for records, on the credential's web hosts only:
+ * node accepts the shapes its web app uses for records, on the credential's web hosts only (with
+ * production's regional hosts, transport/environments.ts):
  *  - the ID as the path segment after `images`, `image`, `photos` or `photo`, in a project's Photos
  *    tool, classic (`/<project id>/project/photos/images/<image id>`) or newer
  *    (`/webclients/host/companies/<company id>/projects/<project id>/tools/photos/images/<image id>`);
@@ -27,7 +29,7 @@ const PHOTO_PARAMETERS = ['image_id', 'imageId', 'photo_id', 'photoId'];
 export function imageIdFromProcoreUrl(
 	node: INode,
 	rawUrl: string,
-	connection: Pick<ProcoreConnection, 'webHosts'>,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
 	projectId: string,
 	itemIndex: number,
 ): string {
@@ -41,13 +43,13 @@ export function imageIdFromProcoreUrl(
 			description: `Paste the address of the photo from Procore's Photos tool, such as ${example}, or choose the image by ID.`,
 		});
 	}
-	if (!connection.webHosts.includes(url.hostname.toLowerCase())) {
+	if (!isWebHostOf(connection.environment, connection.webHosts, url.hostname)) {
 		throw new NodeOperationError(
 			node,
 			`Image URL points to ${url.hostname}, which is not Procore in the credential's environment`,
 			{
 				itemIndex,
-				description: `Use an address on ${connection.webHosts.join(' or ')}, such as ${example}, or choose the image from the list or by ID.`,
+				description: `Use an address on ${connection.webHosts.join(' or ')}${REGIONAL_WEB_HOSTS[connection.environment] ? ' or a regional Procore host such as us02.procore.com' : ''}, such as ${example}, or choose the image from the list or by ID.`,
 			},
 		);
 	}
@@ -87,7 +89,7 @@ export function imageIdFromProcoreUrl(
 export function imageIdFromLocator(
 	node: INode,
 	locator: ImageLocator | string | number | undefined,
-	connection: Pick<ProcoreConnection, 'webHosts'>,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
 	projectId: string,
 	itemIndex: number,
 ): string {
