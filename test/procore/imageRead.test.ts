@@ -275,8 +275,11 @@ describe('Image → Get Many: filters are sent as Procore documents them, and ho
 		const privateOnly = await run({ operation: 'getMany', returnAll: true, filters: { private: true } });
 		expect(listCalls().at(-1)?.query['filters[private]']).toBe('true');
 		expect(ids(privateOnly.items).sort()).toEqual([added[1].id, added[5].id].sort());
-		const publicOnly = await run({ operation: 'getMany', returnAll: true, filters: { private: false } });
-		expect(publicOnly.items).toHaveLength(6);
+		// Procore documents only what true does; off is no filter.
+		const both = await run({ operation: 'getMany', returnAll: true, filters: { private: false, starred: false } });
+		expect(listCalls().at(-1)?.query).not.toHaveProperty('filters[private]');
+		expect(listCalls().at(-1)?.query).not.toHaveProperty('filters[starred]');
+		expect(both.items).toHaveLength(8);
 
 		const starred = await run({ operation: 'getMany', returnAll: true, filters: { starred: true } });
 		expect(listCalls().at(-1)?.query['filters[starred]']).toBe('true');

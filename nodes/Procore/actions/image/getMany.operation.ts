@@ -94,7 +94,7 @@ const properties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to return only private photos (on) or only photos that are not private (off). Private photos are listed only to users who may see them.',
+					'Whether to return only private photos. Off lists private and other photos alike. Private photos are listed only to users who may see them.',
 			},
 			{
 				displayName: 'Search Text',
@@ -109,7 +109,7 @@ const properties: INodeProperties[] = [
 				name: 'starred',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to return only starred photos (on) or only photos that are not starred (off)',
+				description: 'Whether to return only starred photos. Off lists starred and other photos alike.',
 			},
 			{
 				displayName: 'Trade Names or IDs',
@@ -270,8 +270,10 @@ export function listQuery(
 			.map((entry) => Number(requirePositiveId(node, entry, 'Uploader ID', itemIndex, 'separate user IDs with commas')));
 		if (uploaderIds.length) qs['filters[uploader_id]'] = uploaderIds;
 	}
-	if (typeof filters.private === 'boolean') qs['filters[private]'] = String(filters.private);
-	if (typeof filters.starred === 'boolean') qs['filters[starred]'] = String(filters.starred);
+	// Procore documents only what `true` does ("returns only item(s) with a private status",
+	// docs/procore-api.md §6.2); `false` is its default, so it is not sent.
+	if (filters.private === true) qs['filters[private]'] = 'true';
+	if (filters.starred === true) qs['filters[starred]'] = 'true';
 	const query = typeof filters.query === 'string' ? filters.query.trim() : '';
 	if (query) qs['filters[query]'] = query;
 	return qs;
