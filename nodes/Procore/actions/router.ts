@@ -9,7 +9,12 @@ import { DEFAULT_PARALLEL_ITEMS, MAX_PARALLEL_ITEMS } from './common.description
 import * as image from './image/Image.resource';
 
 const OPERATIONS: OperationTable = {
-	image: { create: image.create.execute },
+	image: {
+		create: image.create.execute,
+		get: image.get.execute,
+		getMany: image.getMany.execute,
+		download: image.download.execute,
+	},
 };
 
 function operationFor(resource: string, operation: string): Operation | undefined {

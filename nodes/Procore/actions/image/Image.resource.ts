@@ -1,8 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import * as create from './create.operation';
+import * as download from './download.operation';
+import * as get from './get.operation';
+import * as getMany from './getMany.operation';
 
-export { create };
+export { create, download, get, getMany };
 
 export const description: INodeProperties[] = [
 	{
@@ -18,8 +21,29 @@ export const description: INodeProperties[] = [
 				description: "Upload a photo into a project's Photos",
 				action: 'Upload a photo to a project',
 			},
+			{
+				name: 'Download',
+				value: 'download',
+				description: 'Download a photo (or its thumbnail) as binary data, to send it elsewhere',
+				action: 'Download a photo',
+			},
+			{
+				name: 'Get',
+				value: 'get',
+				description: "Get one photo's record: name, album, dates, location, trades, file links",
+				action: 'Get a photo',
+			},
+			{
+				name: 'Get Many',
+				value: 'getMany',
+				description: "List a project's photos, filtered by album, dates, location, trades and more",
+				action: 'Get many photos',
+			},
 		],
 		default: 'create',
 	},
 	...create.description,
+	...get.description,
+	...getMany.description,
+	...download.description,
 ];
