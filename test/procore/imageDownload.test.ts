@@ -5,7 +5,6 @@ import { mayCarryToken } from '../../nodes/Procore/transport/download';
 import {
 	ACME,
 	createParameters,
-	emulator,
 	HARBOR_TOWER,
 	jpegBytes,
 	photoItem,
@@ -14,19 +13,11 @@ import {
 	rl,
 	serviceAccount,
 	sha256,
-	type Emulator,
+	useEmulator,
 } from './fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
+const emu = useEmulator();
 beforeEach(() => {
-	emu.reset();
 	emu.configure({ fileLinkTtlMs: 60 * 60 * 1000 });
 });
 
@@ -40,7 +31,7 @@ async function uploadPhoto(bytes: Buffer, fileName: string): Promise<number> {
 		credentialTypes: [procoreCredential],
 		parameters: createParameters() as never,
 		inputItems: [photoItem(bytes, fileName)] as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
+		credentials: { procoreOAuth2Api: serviceAccount(emu) as never },
 	});
 	if (created.error) throw created.error;
 	emu.reset();
@@ -64,7 +55,7 @@ async function download(
 			...parameters,
 		} as never,
 		inputItems: (options.items ?? [{ json: {} }]) as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
+		credentials: { procoreOAuth2Api: serviceAccount(emu) as never },
 		binaryMode: options.binaryMode,
 		continueOnFail: options.continueOnFail,
 	});

@@ -4,30 +4,19 @@ import { runListSearch, runNode } from '../engine';
 import { imageIdFromProcoreUrl } from '../../nodes/Procore/helpers/images';
 import {
 	ACME,
-	emulator,
 	HARBOR_TOWER,
 	procoreCredential,
 	procoreNode,
 	rl,
 	serviceAccount,
 	SITE_PROGRESS,
-	type Emulator,
+	useEmulator,
 	userLogin,
 } from './fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
-beforeEach(() => {
-	emu.reset();
-	// reset() keeps the records; each test starts from a project without photos.
-	emu.state.images.clear();
-});
+const emu = useEmulator();
+// reset() keeps the records; each test starts from a project without photos.
+beforeEach(() => emu.state.images.clear());
 
 const SAFETY_WALKS = 5003;
 const BUILDING_A = 6001;
@@ -93,7 +82,7 @@ async function run(parameters: Record<string, unknown>, options: { items?: unkno
 		credentialTypes: [procoreCredential],
 		parameters: { resource: 'image', companyId: rl(ACME), projectId: rl(HARBOR_TOWER), ...parameters } as never,
 		inputItems: (options.items ?? [{ json: {} }]) as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
+		credentials: { procoreOAuth2Api: serviceAccount(emu) as never },
 		continueOnFail: options.continueOnFail,
 	});
 }
