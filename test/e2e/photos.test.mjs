@@ -291,9 +291,12 @@ describe('Photos, whole, in a real n8n', () => {
 		const outputs = lib.nodeOutput(second.data, upload.name);
 		assert.equal(outputs.length, photos.length, 'one output item per photo, paired');
 		outputs.forEach((item, index) => assert.deepEqual(item.pairedItem, { item: index }));
-		// Each output names the photo already there.
+		// Each output is the photo already there, marked skipped (the option's description says so).
 		const firstIds = new Set(created.map((item) => item.json.id));
-		for (const item of outputs) assert.ok(firstIds.has(item.json.id), `output ${JSON.stringify(item.json).slice(0, 200)} is a photo of the first run`);
+		for (const item of outputs) {
+			assert.ok(firstIds.has(item.json.id), `output ${JSON.stringify(item.json).slice(0, 200)} is a photo of the first run`);
+			assert.equal(item.json.skipped, true);
+		}
 		assert.deepEqual(emu.duplicateImages(), { byUpload: [], byContent: [] });
 	});
 });
