@@ -341,3 +341,4 @@ for (const { case: name, rows } of report) {
 	console.log(`\n${name}`);
 	console.table(rows);
 }
+if (wanted('photos')) await (await import('./photos.mjs')).photosBench({ n8nDir, tarball });
