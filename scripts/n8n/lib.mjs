@@ -185,6 +185,36 @@ export async function execute(n8nDir, userFolder, workflowId, extraEnv = {}) {
 	return { ...result, data };
 }
 
+/**
+ * `execute` for runs with a large result, read back from n8n's database rather than from its
+ * output: `n8n execute` prints the result through its logger and exits before the logger has
+ * written all of it (results from some tens of kB come out cut off at a random point, to a pipe or
+ * a file alike). n8n saves the run (every successful or failed one, set here) with its data in
+ * n8n's own `flatted` form; `data` has the shape `execute` gives.
+ */
+export async function executeAndRead(n8nDir, userFolder, workflowId, extraEnv = {}) {
+	const result = await execute(n8nDir, userFolder, workflowId, {
+		EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+		EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+		...extraEnv,
+	});
+	const { DatabaseSync } = await import('node:sqlite');
+	const { createRequire } = await import('node:module');
+	const flatted = createRequire(join(n8nDir, 'node_modules', 'n8n', 'package.json'))('flatted');
+	const db = new DatabaseSync(join(userFolder, '.n8n', 'database.sqlite'), { readOnly: true });
+	try {
+		const row = db
+			.prepare(
+				'SELECT e.startedAt, e.stoppedAt, e.status, d.data FROM execution_entity e JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? ORDER BY e.id DESC LIMIT 1',
+			)
+			.get(workflowId);
+		const data = row ? { data: flatted.parse(row.data), startedAt: row.startedAt, stoppedAt: row.stoppedAt, status: row.status } : undefined;
+		return { ...result, data };
+	} finally {
+		db.close();
+	}
+}
+
 /** The items a node output in a run. */
 export function nodeOutput(data, nodeName) {
 	return data?.data?.resultData?.runData?.[nodeName]?.[0]?.data?.main?.[0] ?? [];

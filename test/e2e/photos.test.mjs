@@ -112,11 +112,12 @@ async function run(workflow, env = {}) {
 	await lib.importJson(n8nDir, userFolder, 'workflow', [workflow]);
 	emu.reset();
 	const started = Date.now();
-	const result = await lib.execute(n8nDir, userFolder, workflow.id, env);
+	// Results here run to megabytes (130 records, twice): read back from n8n's database.
+	const result = await lib.executeAndRead(n8nDir, userFolder, workflow.id, env);
 	console.log(`  n8n execute ${workflow.id}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	assert.equal(result.code, 0, `n8n execute failed:\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-2000)}`);
 	assert.deepEqual(emu.errors, [], 'the emulator threw');
-	assert.ok(result.data, `n8n execute printed no run data (${result.stdout.length} characters):\n${result.stdout.slice(0, 500)}\n…\n${result.stdout.slice(-1500)}`);
+	assert.ok(result.data, `n8n saved no execution of ${workflow.id}:\n${result.stdout.slice(-1500)}`);
 	return result;
 }
 
@@ -140,9 +141,8 @@ describe('Photos, whole, in a real n8n', () => {
 			// Other albums hold photos too: the album filter must keep them out.
 			const seeded = [];
 			for (let i = 0; i < ALBUM_PHOTOS; i++) {
-				// Filesystem mode: sizes from 3 kB to about 500 kB. In default mode the run data holds every
-				// file in base64, and `n8n execute` cuts off its printed result at about 1.5 MB, so the
-				// photos stay small there (1 to 3 kB) to keep the run data readable.
+				// Filesystem mode: sizes from 3 kB to about 500 kB. In default mode the run data printed by
+				// `n8n execute` holds every file in base64, so the photos stay small there (1 to 3 kB).
 				const size = binaryMode === 'filesystem' ? 3_000 + ((i * 3_989) % 500_000) : 1_000 + ((i * 397) % 2_000);
 				const bytes = photoBytes(i, size);
 				const image = emu.createImageAs({ albumId: SAFETY_WALKS, filename: `walk-${String(i).padStart(3, '0')}.jpg`, bytes });
@@ -190,8 +190,8 @@ describe('Photos, whole, in a real n8n', () => {
 				assert.ok(storage.every((request) => request.status === 200 && request.headers.authorization === undefined));
 			} finally {
 				lib.removeFolder(outDir);
-				// The next test seeds its own album: these photos leave the album.
-				for (const id of seeded) emu.state.images.get(id).albumId = SITE_PROGRESS;
+				// The next test seeds its own album: these photos go to the recycle bin, out of every list.
+				for (const id of seeded) emu.state.images.get(id).deletedAt = new Date().toISOString();
 			}
 		});
 	}
@@ -299,6 +299,33 @@ describe('Photos, whole, in a real n8n', () => {
 		}
 		assert.deepEqual(emu.duplicateImages(), { byUpload: [], byContent: [] });
 	});
+});
+
+test('the example "Procore album to a Google Drive folder" imports and runs: every photo of the album downloaded, handed to the (disabled) Drive node', async () => {
+	const workflow = JSON.parse(readFileSync(join(lib.ROOT, 'examples', 'album-to-drive.workflow.json'), 'utf8'));
+	workflow.id = 'e2eAlbumToDrive';
+	const drive = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.googleDrive');
+	assert.equal(drive.disabled, true, 'the Drive node ships disabled, so the example runs before a Google credential exists');
+	assert.equal(drive.parameters.operation, 'upload');
+	assert.equal(drive.parameters.inputDataFieldName, 'data', 'Drive takes the field Download fills');
+	const download = workflow.nodes.find((node) => node.type === lib.NODE_TYPE && node.parameters.operation === 'download');
+	assert.equal(download.parameters.binaryPropertyName, 'data');
+
+	const album = Number(workflow.nodes.find((node) => node.parameters.operation === 'getMany').parameters.filters.albumId.value);
+	for (let i = 0; i < 7; i++) emu.createImageAs({ albumId: album, filename: `drive-${i}.jpg`, bytes: photoBytes(1_000 + i, 5_000 + i * 1_000) });
+	const inAlbum = [...emu.state.images.values()].filter((image) => image.albumId === album && !image.deletedAt);
+	const result = await run(workflow);
+
+	const files = lib.nodeOutput(result.data, download.name);
+	assert.equal(files.length, inAlbum.length, 'one file per photo of the album');
+	for (const item of files) {
+		const image = emu.state.images.get(item.json.id);
+		assert.equal(image.albumId, album);
+		assert.equal(item.binary.data.fileName, image.filename);
+		assert.equal(item.binary.data.mimeType, image.contentType, `${image.filename} keeps its type`);
+	}
+	const storage = emu.requests.filter((request) => request.listener === 'storage' && request.method === 'GET' && request.status === 200);
+	assert.equal(storage.length, inAlbum.length, 'every file came from storage');
 });
 
 /** Where Create's Skip If Already There lives: `{ name, collection? }`, or undefined without it. */
