@@ -350,6 +350,25 @@ describe('deliveries', () => {
 		}
 	});
 
+	test('the pause is per URL: a failing receiver does not hold back another one', async () => {
+		emu.configure({ deliveryBackoffMs: 300, deliveryDiscardAfterMs: 250 });
+		const down = await receiver(() => ({ status: 500 }));
+		const up = await receiver();
+		try {
+			await hookWith(down.url, [['Images', 'create']]);
+			await hookWith(up.url, [['Images', 'create']]);
+			for (const id of [1, 2]) emu.webhooks.emit({ projectId: 2001, resourceName: 'Images', eventType: 'create', resourceId: id });
+			await new Promise((r) => setTimeout(r, 150));
+			// Within the first backoff: the healthy URL has both, the failing one was tried once.
+			expect(up.got.map((g) => g.body.resource_id)).toEqual([1, 2]);
+			expect(down.got.map((g) => g.body.resource_id)).toEqual([1]);
+			await emu.webhooks.idle();
+		} finally {
+			await down.close();
+			await up.close();
+		}
+	});
+
 	test('a receiver slower than deliveryTimeoutMs fails the delivery; the next event waits, then both go in order', async () => {
 		emu.configure({ deliveryTimeoutMs: 150, deliveryBackoffMs: 20 });
 		const rx = await receiver((n) => (n === 1 ? { delayMs: 600 } : {}));
