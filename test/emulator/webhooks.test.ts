@@ -65,6 +65,7 @@ interface Received {
  */
 async function receiver(answer: (n: number) => { status?: number; delayMs?: number } = () => ({})) {
 	const got: Received[] = [];
+	const timers = new Set<NodeJS.Timeout>();
 	const server: Server = createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
@@ -74,7 +75,13 @@ async function receiver(answer: (n: number) => { status?: number; delayMs?: numb
 			const reply = () => {
 				if (!res.destroyed) res.writeHead(a.status ?? 200).end('ok');
 			};
-			if (a.delayMs) setTimeout(reply, a.delayMs);
+			if (a.delayMs) {
+				const timer = setTimeout(() => {
+					timers.delete(timer);
+					reply();
+				}, a.delayMs);
+				timers.add(timer);
+			}
 			else reply();
 		});
 	});
@@ -84,6 +91,8 @@ async function receiver(answer: (n: number) => { status?: number; delayMs?: numb
 		url,
 		got,
 		close: () => new Promise<void>((resolve) => {
+			// A delayed answer still pending would keep the test process alive.
+			for (const t of timers) clearTimeout(t);
 			server.closeAllConnections();
 			server.close(() => resolve());
 		}),
