@@ -390,8 +390,11 @@ describe('images', () => {
 			starred: true,
 			log_date: '2026-11-28',
 		});
-		expect(r.json.url.startsWith(emu.storageUrl)).toBe(true);
-		const download = await fetch(r.json.url);
+		// url is a file link on the api host: the token, then a redirect to storage (photos.test.ts).
+		expect(r.json.url.startsWith(emu.apiUrl)).toBe(true);
+		const link = await fetch(r.json.url, { headers: { authorization: `Bearer ${userToken}` }, redirect: 'manual' });
+		expect(link.status).toBe(302);
+		const download = await fetch(link.headers.get('location')!);
 		expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(photo));
 		expect(emu.state.images.get(r.json.id)).toMatchObject({ uploadUuid: uuid, sha256: sha256(photo) });
 		const shown = await api(`/rest/v1.0/images/${r.json.id}?project_id=2001`);

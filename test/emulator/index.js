@@ -74,6 +74,9 @@ const DEFAULTS = {
 	maxStorageBytes: 6 * 1024 * 1024 * 1024,
 	/** How many requests emu.requests keeps (oldest dropped first). */
 	maxLoggedRequests: 50000,
+	// Photos (photos.js, files.js).
+	/** Lifetime of an image's file links (`url`, `thumbnail_url`); UNCONFIRMED in Procore, 1 h here. */
+	fileLinkTtlMs: 3600 * 1000,
 	/** Seeded random faults, see Faults.setRandom; null = off. */
 	randomFaults: /** @type {import('./faults').RandomFaults | null} */ (null),
 };

@@ -60,7 +60,7 @@ describe('one fault in a batch of 20: all 20 photos created, none twice', () => 
 
 	test.each([
 		['a 429 on Create Image', { method: 'POST', path: '/rest/v1.0/images', status: 429, resetInSeconds: 2 }],
-		['a 503 with Retry-After on Create Upload', { method: 'POST', path: '/rest/v1.0/projects/*', status: 503, retryAfterSeconds: 1 }],
+		['a 503 with Retry-After on Create Upload', { method: 'POST', path: /^\/rest\/v1\.[01]\/projects\/\d+\/uploads$/, status: 503, retryAfterSeconds: 1 }],
 		['a 500 on Create Image', { method: 'POST', path: '/rest/v1.0/images', status: 500 }],
 		['a 502 on Create Image', { method: 'POST', path: '/rest/v1.0/images', status: 502 }],
 		['an answer to Create Image lost after the photo was made', { method: 'POST', path: '/rest/v1.0/images', drop: 'after-processing' }],

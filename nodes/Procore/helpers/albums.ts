@@ -112,7 +112,9 @@ export async function findOrCreateAlbum(
 }
 
 /**
- * The album ID for the Album parameter; when left empty, the project's "Unclassified" album.
+ * The album ID for the Album parameter. Left empty, the project's "Unclassified" album when it has
+ * one by that name; otherwise undefined: the photo is sent without an album and Procore files it in
+ * the project's default album, whatever it is called there (renamed, or in another language).
  * By name, the project's albums are read once per run and per project, and a missing album is
  * created once, however many items name it.
  */
@@ -126,22 +128,22 @@ export async function resolveAlbumId(
 		locator: AlbumLocator | undefined;
 		createIfMissing: boolean;
 	},
-): Promise<number> {
+): Promise<number | undefined> {
 	const { itemIndex, companyId, projectId, locator } = options;
 	const given = locator && typeof locator === 'object' ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
 	const byName = !given || (typeof locator === 'object' && locator?.mode === 'name');
 	if (!byName) return Number(requirePositiveId(context.getNode(), given, 'Album ID', itemIndex));
-	// Procore documents no behaviour for a photo without album (docs/procore-api.md §10 #6), so an
-	// empty Album means the project's default album, found by its name, never created.
+	// What Procore does with a photo without album is not documented (docs/procore-api.md §10 #6) and
+	// one reading refuses it, so an empty Album is first the default album found by its name; never
+	// created. Only a project without that name gets a photo without album (the spec's optional field).
 	const value = given || DEFAULT_ALBUM;
 	const createIfMissing = given ? options.createIfMissing : false;
 	const found = await findOrCreateAlbum(context, run, { itemIndex, companyId, projectId, name: value, createIfMissing });
+	if (found === undefined && !given) return undefined;
 	if (found === undefined) {
 		throw new NodeOperationError(context.getNode(), `The project has no album named "${value}"`, {
 			itemIndex,
-			description: given
-				? 'Turn on Create Album If Missing, or choose the album from the list.'
-				: `Album is empty and the project has no default "${DEFAULT_ALBUM}" album: choose an album.`,
+			description: 'Turn on Create Album If Missing, or choose the album from the list.',
 		});
 	}
 	return found.album.id;

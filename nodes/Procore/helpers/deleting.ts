@@ -13,7 +13,10 @@ import type { ProcorePath } from '../transport/paths';
  * accepted only for a re-sent request; a 404 on the first send is the user's error and is raised.
  *
  * The request is marked 'once' only to learn that its first answer was lost: `recover` notes it
- * and finds nothing, so the transport sends the request again exactly as a 'repeatable' one.
+ * and finds nothing, so the transport sends the request again. Two differences from 'repeatable'
+ * follow from the transport's rules for 'once', and both suit a delete: after a 504 or a timeout the
+ * re-send waits a few seconds more (Procore may still be deleting), and a second 500 fails the item
+ * with Procore's words instead of being sent again and again.
  */
 export async function deleteRecord(
 	context: IExecuteFunctions,

@@ -17,7 +17,7 @@ import {
 } from './errors';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
 import type { ProcorePath } from './paths';
-import { MAX_ATTEMPTS, verdictFor } from './retry';
+import { MAX_ATTEMPTS, SECOND_LOOK_DELAY_MS, verdictFor } from './retry';
 
 export const CREDENTIAL_TYPE = 'procoreOAuth2Api';
 
@@ -187,6 +187,9 @@ export async function procoreRequest<T = unknown>(
 			explain: request.explain,
 		});
 
+	// A request that creates something and met Procore's 500 is sent once more at most (after the
+	// look-up found nothing): a value Procore always answers with 500 then fails fast, with its words.
+	let serverErrors = 0;
 	for (let attempt = 0; ; attempt++) {
 		try {
 			await budget.acquire(deadline, resolved.interactive);
@@ -239,8 +242,9 @@ export async function procoreRequest<T = unknown>(
 			throw credentialError;
 		}
 		const now = Date.now();
-		const verdict = verdictFor(failure, mode, attempt, now);
+		const verdict = verdictFor(failure, mode, attempt, now, budget.serverNow(now));
 		if (verdict.kind === 'fail' || attempt + 1 >= MAX_ATTEMPTS) throw fail(failure);
+		if (mode === 'once' && failure.statusCode === 500 && ++serverErrors > 1) throw fail(failure);
 		if ('notBeforeMs' in verdict && verdict.notBeforeMs) budget.blockUntil(verdict.notBeforeMs);
 		if (now + verdict.waitMs > deadline) {
 			throw waitTooLong(context, request, Math.ceil(verdict.waitMs / 1000), resolved, failure);
@@ -248,7 +252,11 @@ export async function procoreRequest<T = unknown>(
 		await sleep(verdict.waitMs);
 		if (verdict.kind === 'recover') {
 			if (!request.recover) throw fail(failure);
-			const found = await request.recover();
+			let found = await request.recover();
+			if (!found && verdict.lookTwice) {
+				await sleep(SECOND_LOOK_DELAY_MS);
+				found = await request.recover();
+			}
 			if (found) return found as ProcoreResponse<T>;
 		}
 	}

@@ -17,6 +17,21 @@ export class RateBudget {
 
 	private blockedUntil = 0;
 
+	/**
+	 * How far Procore's clock is ahead of this machine's, in ms (negative when behind), learnt from
+	 * each answer's Date header. X-Rate-Limit-Reset is a time on Procore's clock: a machine whose
+	 * clock is a minute fast would otherwise wait a minute too little and send before the reset.
+	 * A Date header is whole seconds, rounded down, and arrives after the network's delay, so each
+	 * sample can only fall short of the true offset: the largest sample seen is the closest, and
+	 * any error left makes the node wait a little longer, never shorter.
+	 */
+	private clockOffsetMs: number | undefined;
+
+	/** Procore's clock now, as well as the answers so far tell it. */
+	serverNow(localNow = Date.now()): number {
+		return localNow + (this.clockOffsetMs ?? 0);
+	}
+
 	private inFlight = 0;
 
 	/** Milliseconds to wait before the next request may go, 0 when it may go now. */
@@ -84,14 +99,20 @@ export class RateBudget {
 	}
 
 	/** Records what Procore's answer said about its window, and that the request is done. */
-	settle(headers: ProcoreFailure['headers']): void {
+	settle(headers: ProcoreFailure['headers'], receivedAt = Date.now()): void {
 		this.inFlight = Math.max(0, this.inFlight - 1);
+		const serverDate = Date.parse(headerValue(headers, 'date') ?? '');
+		if (Number.isFinite(serverDate)) {
+			const sample = serverDate - receivedAt;
+			this.clockOffsetMs = this.clockOffsetMs === undefined ? sample : Math.max(this.clockOffsetMs, sample);
+		}
 		const limit = Number(headerValue(headers, 'x-rate-limit-limit'));
 		const remaining = Number(headerValue(headers, 'x-rate-limit-remaining'));
 		const reset = Number(headerValue(headers, 'x-rate-limit-reset'));
 		if (!Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return;
 		const key = Number.isFinite(limit) ? limit : -1;
-		const resetAt = reset * 1000;
+		// The reset on this machine's clock.
+		const resetAt = reset * 1000 - (this.clockOffsetMs ?? 0);
 		const known = this.windows.get(key);
 		// Answers arrive out of order under concurrency: a later reset is a new window; for the
 		// same window keep the lowest count seen; an earlier reset is old news.

@@ -11,7 +11,11 @@ const NETWORK_CODES_UNKNOWN_OUTCOME = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONN
 export type Verdict =
 	| { kind: 'fail' }
 	| { kind: 'retry'; waitMs: number; notBeforeMs?: number }
-	| { kind: 'recover'; waitMs: number };
+	/** Look for what the lost request made; `lookTwice` when Procore may still be making it. */
+	| { kind: 'recover'; waitMs: number; lookTwice: boolean };
+
+/** Between the two looks after a timeout or a 504: time for Procore to finish what it was doing. */
+export const SECOND_LOOK_DELAY_MS = 3000;
 
 export function backoffMs(attempt: number): number {
 	return Math.min(30_000, 1000 * 2 ** attempt) + Math.floor(Math.random() * 250);
@@ -24,10 +28,17 @@ export function backoffMs(attempt: number): number {
  * server error (500) or a gateway error (502, 504) leaves the outcome unknown: safe requests go
  * again, creating ones first look for what they may have created.
  */
-export function verdictFor(failure: ProcoreFailure, mode: 'repeatable' | 'once', attempt: number, now: number): Verdict {
+export function verdictFor(
+	failure: ProcoreFailure,
+	mode: 'repeatable' | 'once',
+	attempt: number,
+	now: number,
+	/** Procore's clock at `now` (see RateBudget.serverNow): X-Rate-Limit-Reset is on that clock. */
+	serverNow = now,
+): Verdict {
 	const status = failure.statusCode;
 	if (status === 429 || status === 503) {
-		const waitSeconds = requestedWaitSeconds(failure.headers, now);
+		const waitSeconds = requestedWaitSeconds(failure.headers, serverNow);
 		const waitMs = waitSeconds !== undefined ? waitSeconds * 1000 + 100 : backoffMs(attempt);
 		return { kind: 'retry', waitMs, notBeforeMs: now + waitMs };
 	}
@@ -38,8 +49,10 @@ export function verdictFor(failure: ProcoreFailure, mode: 'repeatable' | 'once',
 		status === 504 ||
 		(failure.code !== undefined && NETWORK_CODES_UNKNOWN_OUTCOME.has(failure.code));
 	if (!unknownOutcome) return { kind: 'fail' };
-	return mode === 'repeatable'
-		? { kind: 'retry', waitMs: backoffMs(attempt) }
-		: { kind: 'recover', waitMs: backoffMs(attempt) };
+	if (mode === 'repeatable') return { kind: 'retry', waitMs: backoffMs(attempt) };
+	// A gateway that gave up (504) or a connection that timed out says nothing of Procore, which
+	// may still be creating the record: one look can come too early, so look again a little later.
+	const stillWorking = status === 504 || failure.code === 'ETIMEDOUT' || failure.code === 'ECONNABORTED';
+	return { kind: 'recover', waitMs: backoffMs(attempt), lookTwice: stillWorking };
 }
 

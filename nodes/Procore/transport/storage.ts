@@ -1,9 +1,69 @@
-import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError, sleep } from 'n8n-workflow';
 
 import { asNodeError, failureFromError, headerValue, type ProcoreFailure } from './errors';
-import { procoreRequest, type ProcoreConnection } from './index';
+import { procoreRequest, type ProcoreConnection, type ProcoreResponse } from './index';
 import { procorePath } from './paths';
+
+/**
+ * Uploads v1.1 is Procore's recommendation since 2025-08 (docs/procore-api.md §7, §11); v1.0 is
+ * still in the 2026 spec. The node starts with v1.1 and falls back to v1.0 only when Procore answers
+ * 404, and remembers, per credential, which version this Procore serves.
+ */
+type UploadsVersion = 'v1.1' | 'v1.0';
+const uploadsVersionByCredential = new Map<string, UploadsVersion>();
+
+function uploadsPath(version: UploadsVersion, projectId: string, uuid?: string) {
+	if (uuid === undefined) {
+		return version === 'v1.1'
+			? procorePath`/rest/v1.1/projects/${projectId}/uploads`
+			: procorePath`/rest/v1.0/projects/${projectId}/uploads`;
+	}
+	return version === 'v1.1'
+		? procorePath`/rest/v1.1/projects/${projectId}/uploads/${uuid}`
+		: procorePath`/rest/v1.0/projects/${projectId}/uploads/${uuid}`;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+	const code = Number((error as { httpCode?: unknown })?.httpCode);
+	return Number.isFinite(code) && code > 0 ? code : undefined;
+}
+
+/** Create Upload on the version this Procore serves: v1.1 first, v1.0 after a 404. */
+async function createUpload<T>(
+	context: IExecuteFunctions,
+	input: DirectUploadInput,
+	body: IDataObject,
+): Promise<{ response: ProcoreResponse<T>; version: UploadsVersion }> {
+	const key = input.connection.budgetKey;
+	const send = async (version: UploadsVersion) =>
+		await procoreRequest<T>(
+			context,
+			{
+				method: 'POST',
+				path: uploadsPath(version, input.projectId),
+				companyId: input.companyId,
+				body,
+				itemIndex: input.itemIndex,
+				action: `Starting the upload of "${input.fileName}"`,
+				// An extra, unused upload is harmless: Procore deletes it after a week.
+				retry: 'repeatable',
+			},
+			input.connection,
+		);
+	const known = uploadsVersionByCredential.get(key);
+	if (known) return { response: await send(known), version: known };
+	try {
+		const response = await send('v1.1');
+		uploadsVersionByCredential.set(key, 'v1.1');
+		return { response, version: 'v1.1' };
+	} catch (error) {
+		if (httpStatusOf(error) !== 404) throw asNodeError(context.getNode(), error, input.itemIndex);
+		const response = await send('v1.0');
+		uploadsVersionByCredential.set(key, 'v1.0');
+		return { response, version: 'v1.0' };
+	}
+}
 
 /**
  * Procore's direct file upload (docs/procore-api.md §7): create an Upload in the project, send the bytes
@@ -146,21 +206,11 @@ export async function directUpload(context: IExecuteFunctions, input: DirectUplo
 async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
 	const { photo, fileName, itemIndex } = input;
 	// The file is read while Procore prepares the upload, so reading adds no time.
-	const [upload, bytes] = await Promise.all([
-		procoreRequest<UploadFormResponse>(
-			context,
-			{
-				method: 'POST',
-				path: procorePath`/rest/v1.0/projects/${input.projectId}/uploads`,
-				companyId: input.companyId,
-				body: { response_filename: fileName, response_content_type: photo.mimeType },
-				itemIndex,
-				action: `Starting the upload of "${fileName}"`,
-				// An extra, unused upload is harmless: Procore deletes it after a week.
-				retry: 'repeatable',
-			},
-			input.connection,
-		),
+	const [{ response: upload }, bytes] = await Promise.all([
+		createUpload<UploadFormResponse>(context, input, {
+			response_filename: fileName,
+			response_content_type: photo.mimeType,
+		}),
 		photo.buffer(),
 	]);
 	const { uuid, url, fields } = upload.body;
@@ -179,19 +229,11 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
 		segments.push({ size: piece.length, sha256: await sha256Hex(piece) });
 	}
-	const upload = await procoreRequest<UploadSegmentsResponse>(
-		context,
-		{
-			method: 'POST',
-			path: procorePath`/rest/v1.0/projects/${input.projectId}/uploads`,
-			companyId: input.companyId,
-			body: { response_filename: fileName, response_content_type: photo.mimeType, segments },
-			itemIndex,
-			action: `Starting the upload of "${fileName}"`,
-			retry: 'repeatable',
-		},
-		input.connection,
-	);
+	const { response: upload, version } = await createUpload<UploadSegmentsResponse>(context, input, {
+		response_filename: fileName,
+		response_content_type: photo.mimeType,
+		segments,
+	});
 	const { uuid } = upload.body;
 	const targets = upload.body.segments ?? [];
 	if (targets.length !== segments.length) {
@@ -204,7 +246,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 	}
 	// Second pass: each piece goes to its own signed address, a few at a time; the ETags are
 	// kept in segment order, as the completion call needs them.
-	const etags: Array<{ etag: string }> = new Array(targets.length);
+	const etags: string[] = new Array(targets.length);
 	const sending = new Set<Promise<void>>();
 	let firstFailure: unknown;
 	let index = 0;
@@ -224,7 +266,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 			fileName,
 		).then(
 			// S3 quotes its ETags; Procore's examples show the bare value.
-			(response) => void (etags[at] = { etag: (headerValue(response.headers, 'etag') ?? '').replace(/"/g, '') }),
+			(response) => void (etags[at] = (headerValue(response.headers, 'etag') ?? '').replace(/"/g, '')),
 			(error) => void (firstFailure ??= error),
 		);
 		sending.add(job);
@@ -233,17 +275,48 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 	}
 	await Promise.all(sending);
 	if (firstFailure) throw asNodeError(context.getNode(), firstFailure, itemIndex);
-	await procoreRequest(
+	// The tutorial completes with each segment's etag; the 2026 spec marks size and sha256 required
+	// there too (docs/procore-api.md §11): all three satisfy both readings.
+	const completion = segments.map((segment, at) => ({ size: segment.size, sha256: segment.sha256, etag: etags[at] }));
+	try {
+		await procoreRequest(
+			context,
+			{
+				method: 'PATCH',
+				path: uploadsPath(version, input.projectId, uuid),
+				companyId: input.companyId,
+				body: { segments: completion },
+				itemIndex,
+				action: `Completing the upload of "${fileName}"`,
+			},
+			input.connection,
+		);
+	} catch (error) {
+		// A completion sent again after its answer was lost may meet 410 or 422 (documented for this
+		// PATCH) because the first one went through: the upload itself says whether it is complete.
+		const status = httpStatusOf(error);
+		if (status !== 410 && status !== 422) throw asNodeError(context.getNode(), error, itemIndex);
+		if (!(await uploadIsComplete(context, input, version, uuid))) throw asNodeError(context.getNode(), error, itemIndex);
+	}
+	return uuid;
+}
+
+async function uploadIsComplete(
+	context: IExecuteFunctions,
+	input: DirectUploadInput,
+	version: UploadsVersion,
+	uuid: string,
+): Promise<boolean> {
+	const shown = await procoreRequest<{ status?: string }>(
 		context,
 		{
-			method: 'PATCH',
-			path: procorePath`/rest/v1.0/projects/${input.projectId}/uploads/${uuid}`,
+			method: 'GET',
+			path: uploadsPath(version, input.projectId, uuid),
 			companyId: input.companyId,
-			body: { segments: etags },
-			itemIndex,
-			action: `Completing the upload of "${fileName}"`,
+			itemIndex: input.itemIndex,
+			action: `Checking the upload of "${input.fileName}"`,
 		},
 		input.connection,
 	);
-	return uuid;
+	return ['complete', 'completed', 'available'].includes(String(shown.body?.status ?? '').toLowerCase());
 }

@@ -2,8 +2,9 @@
 'use strict';
 
 /**
- * Images in the Photos tool (procore-api.md §6.1, §6.2): create, list, show, delete. All take
- * `project_id` in the query, and need the Photos tool enabled in the project.
+ * Images in the Photos tool (procore-api.md §6.1, §6.2): create here; list, show, update, delete
+ * and the Image object in ../photos.js; file links in ../files.js. All take `project_id` in the
+ * query, and need the Photos tool enabled in the project.
  *
  * Create accepts the spec's body form — top-level `upload_uuid` + `image_name` + `image{…}` — as
  * JSON or as multipart form fields, and the legacy multipart `image[data]` file part. The 2026
@@ -11,11 +12,12 @@
  */
 
 const crypto = require('crypto');
-const { procoreErrors, isPlainObject, toId, paginate, parseBool, UploadedFile } = require('../http');
+const { procoreErrors, isPlainObject, toId, parseBool, UploadedFile } = require('../http');
 const { requireProjectFromQuery } = require('../access');
-const { BUCKET, presignUrl } = require('../presign');
-const { findOrCreatePath, parsePath, fullName } = require('./locations');
-const { tradeJson } = require('./trades');
+const { registerFileLinks } = require('../files');
+// List, show, update, delete and the Image object live in photos.js.
+const { imageJson, list, show, update, destroy } = require('../photos');
+const { findOrCreatePath, parsePath } = require('./locations');
 
 /** @typedef {import('../server').Context} Context */
 
@@ -30,56 +32,6 @@ function validDate(s) {
 	if (!m) return false;
 	const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
 	return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
-}
-
-/** @param {Context} ctx @param {any} img */
-function imageJson(ctx, img) {
-	const state = ctx.state;
-	const album = img.albumId ? state.albums.get(img.albumId) : undefined;
-	const loc = img.locationId ? state.locations.get(img.locationId) : undefined;
-	const uploader = state.users.get(img.uploaderId);
-	const now = Date.now();
-	const expires = now + ctx.options.storageUrlTtlMs;
-	const path = `/${BUCKET}/${img.objectKey}`;
-	const self = `/rest/v1.0/images/${img.id}?image_category_id=${img.albumId ?? ''}&project_id=${img.projectId}`;
-	return {
-		id: img.id,
-		url: presignUrl(ctx.emu, 'GET', path, {}, {}, now, expires),
-		thumbnail_url: presignUrl(ctx.emu, 'GET', path, { thumbnail: 'large' }, {}, now, expires),
-		size: img.size,
-		filename: img.filename,
-		description: img.description,
-		taken_at: null,
-		created_at: img.createdAt,
-		updated_at: img.updatedAt,
-		location: loc ? { id: loc.id, name: fullName(state, loc), node_name: loc.nodeName, parent_id: loc.parentId, created_at: loc.createdAt, updated_at: loc.updatedAt } : null,
-		image_category_id: img.albumId,
-		image_category_name: album ? album.name : null,
-		image_category_private: album ? album.private : false,
-		permanently_deleted: false,
-		private: img.private,
-		starred: img.starred,
-		projection: 'unknown',
-		width: null,
-		height: null,
-		origin_id: null,
-		log_date: img.logDate,
-		daily_log_header_id: null,
-		daily_log_segment_id: img.dailyLogSegmentId,
-		daily_log_segment: null,
-		gps_lat: null,
-		gps_long: null,
-		uploader: uploader ? { id: uploader.id, login: uploader.login, name: uploader.name } : null,
-		links: {
-			self,
-			update: self,
-			delete: self,
-			permanentlyDelete: `${self}&permanent=true`,
-			retrieve: `/rest/v1.0/images/${img.id}/retrieve?project_id=${img.projectId}`,
-		},
-		trades: img.tradeIds.map((/** @type {number} */ id) => tradeJson(/** @type {import('../seed').Trade} */ (state.trades.get(id)))),
-		comments_count: 0,
-	};
 }
 
 /** @param {Context} ctx */
@@ -239,63 +191,14 @@ async function create(ctx) {
 	ctx.json(201, imageJson(ctx, img));
 }
 
-/** @param {Context} ctx */
-function findImage(ctx) {
-	const project = requireProjectFromQuery(ctx, { photos: true });
-	const img = ctx.state.images.get(toId(ctx.params.id) ?? -1);
-	if (!img || img.projectId !== project.id) throw procoreErrors.errorString(404, `Couldn't find Image with 'id'=${ctx.params.id}`);
-	return img;
-}
-
-/** @param {Context} ctx */
-function list(ctx) {
-	const project = requireProjectFromQuery(ctx, { photos: true });
-	const filters = isPlainObject(ctx.query.filters) ? ctx.query.filters : {};
-	/** @param {unknown} v */
-	const ids = (v) => (Array.isArray(v) ? v : [v]).map(toId);
-	let images = [...ctx.state.images.values()].filter((i) => i.projectId === project.id);
-	if (!blank(ctx.query.image_category_id)) images = images.filter((i) => i.albumId === toId(ctx.query.image_category_id));
-	if (filters.id !== undefined) images = images.filter((i) => ids(filters.id).includes(i.id));
-	if (filters.location_id !== undefined) images = images.filter((i) => ids(filters.location_id).includes(i.locationId));
-	if (filters.uploader_id !== undefined) images = images.filter((i) => ids(filters.uploader_id).includes(i.uploaderId));
-	if (filters.trade_ids !== undefined) images = images.filter((i) => ids(filters.trade_ids).some((t) => i.tradeIds.includes(t)));
-	for (const k of ['private', 'starred']) {
-		const v = parseBool(filters[k]);
-		if (v !== undefined) images = images.filter((i) => i[k] === v);
-	}
-	if (typeof filters.log_date === 'string') {
-		const [from, to = from] = filters.log_date.split('...');
-		images = images.filter((i) => i.logDate !== null && i.logDate >= from && i.logDate <= to);
-	}
-	for (const field of ['created_at', 'updated_at']) {
-		// An ISO range "a...b" (procore-api.md §6.2).
-		if (typeof filters[field] === 'string') {
-			const [from, to] = filters[field].split('...').map((t) => Date.parse(t));
-			const key = field === 'created_at' ? 'createdAt' : 'updatedAt';
-			images = images.filter((i) => {
-				const at = Date.parse(i[key]);
-				return (!Number.isFinite(from) || at >= from) && (!Number.isFinite(to) || at <= to);
-			});
-		}
-	}
-	images.sort((a, b) => a.id - b.id);
-	const sort = typeof ctx.query.sort === 'string' ? ctx.query.sort : '';
-	if (sort === '-created_at' || sort === 'most_recent') images.reverse();
-	const page = paginate(ctx, images);
-	ctx.json(200, ctx.query.serializer_view === 'ids_only' ? page.map((i) => i.id) : page.map((i) => imageJson(ctx, i)));
-}
-
 /** @param {{ api: import('../router').Router }} app */
 function register(app) {
 	app.api.post('/rest/v1.0/images', create);
 	app.api.get('/rest/v1.0/images', list);
-	app.api.get('/rest/v1.0/images/:id', (ctx) => ctx.json(200, imageJson(ctx, findImage(ctx))));
-	app.api.delete('/rest/v1.0/images/:id', (ctx) => {
-		const img = findImage(ctx);
-		ctx.state.images.delete(img.id);
-		// The spec says 200, not 204 (procore-api.md §6.2).
-		ctx.send(200, '', undefined);
-	});
+	app.api.get('/rest/v1.0/images/:id', show);
+	app.api.patch('/rest/v1.0/images/:id', update);
+	app.api.delete('/rest/v1.0/images/:id', destroy);
+	registerFileLinks(app);
 }
 
 module.exports = { register, imageJson };

@@ -5,17 +5,22 @@
  * The storage listener: an S3-like bucket (procore-api.md §7).
  *  - POST /<bucket>: a browser-style form upload. Every returned field must come back unaltered,
  *    the `file` part last, and no Authorization header. Streams: only size, SHA-256 and MD5 of
- *    the file are kept (plus the bytes of small files, up to keepBytesUpTo).
+ *    the file are kept, and its bytes (in memory up to keepBytesUpTo, else in a temp file; files.js).
  *  - PUT /<bucket>/<key>?partNumber&uploadId&X-Amz-…: one segment, with the signed headers; its
- *    length and SHA-256 must match. Answers 200 with a quoted ETag (the MD5), as S3 does.
- *  - GET /<bucket>/<key>?X-Amz-…: a presigned download (image url / thumbnail_url).
+ *    length and SHA-256 must match. Answers 200 with a quoted ETag (the MD5), as S3 does. Each
+ *    segment's bytes are kept in a temp file, so the whole file can be downloaded later.
+ *  - GET /<bucket>/<key>?X-Amz-…: a presigned download, where an image's file link redirects.
+ *    Like S3 it applies the signed `response-content-type` / `response-content-disposition`
+ *    parameters; `thumbnail=large` serves the thumbnail's bytes (files.js).
  */
 
 const crypto = require('crypto');
+const fs = require('fs');
 const { s3Error, multipartBoundary } = require('../http');
 const { MultipartParser } = require('../multipart');
 const { BUCKET, postFields, verifyUrl } = require('../presign');
 const { assemblyFor } = require('../assembly');
+const { spool, writeWithBackpressure, objectSource, sendBytes, thumbnailLength, tmpFile } = require('../files');
 
 /** @typedef {import('../server').Context} Context */
 
@@ -86,14 +91,14 @@ async function postObject(ctx) {
 	/** @type {string[]} */
 	const afterFile = [];
 	let fieldBytes = 0;
-	/** @type {ReturnType<typeof hasher> | null} */
+	/** @type {ReturnType<typeof spool> | null} */
 	let file = null;
 	const parser = new MultipartParser(boundary, {
 		onPart(part) {
 			const name = part.name ?? '';
 			if (file) afterFile.push(name);
 			if (name === 'file' && !file) {
-				file = hasher(ctx.options.keepBytesUpTo);
+				file = spool(ctx.emu, ctx.options.keepBytesUpTo, ctx.req);
 				const sink = file;
 				return { write: (c) => sink.write(c), end() {} };
 			}
@@ -111,14 +116,33 @@ async function postObject(ctx) {
 		},
 	});
 	let malformed = false;
-	await ctx.consume((c) => {
-		if (malformed) return;
-		try {
-			parser.write(c);
-		} catch {
-			malformed = true;
-		}
-	}, ctx.options.maxStorageBytes);
+	try {
+		await ctx.consume((c) => {
+			if (malformed) return;
+			try {
+				parser.write(c);
+			} catch {
+				malformed = true;
+			}
+		}, ctx.options.maxStorageBytes);
+		await checkPost(ctx, parser, malformed, fields, afterFile, fieldBytes, file);
+	} catch (e) {
+		/** @type {ReturnType<typeof spool> | null} */ (file)?.discard();
+		throw e;
+	}
+}
+
+/**
+ * The checks of a form upload once its body is in, then the stored object.
+ * @param {Context} ctx
+ * @param {MultipartParser} parser
+ * @param {boolean} malformed
+ * @param {Array<{ name: string, value: string }>} fields
+ * @param {string[]} afterFile
+ * @param {number} fieldBytes
+ * @param {ReturnType<typeof spool> | null} file
+ */
+async function checkPost(ctx, parser, malformed, fields, afterFile, fieldBytes, file) {
 	if (malformed || !parser.finished) throw s3Error(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
 	if (fieldBytes > MAX_FIELD_BYTES) throw s3Error(400, 'MaxPostPreDataLengthExceeded', 'Your POST request fields preceeding the upload file was too large.');
 	if (!file) throw s3Error(400, 'InvalidArgument', 'POST requires exactly one file upload per request.');
@@ -142,7 +166,7 @@ async function postObject(ctx) {
 	const extra = fields.find((f) => !(f.name in expected));
 	if (extra) throw s3Error(403, 'AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.name}`);
 
-	const stored = /** @type {ReturnType<typeof hasher>} */ (file).result();
+	const stored = await file.finish();
 	upload.storageStartedAt = upload.storageStartedAt ?? ctx.record.at;
 	upload.object = { size: stored.size, sha256: stored.sha256 };
 	upload.status = 'complete';
@@ -175,31 +199,46 @@ async function putSegment(ctx) {
 
 	const body = hasher(0);
 	const part = assemblyFor(ctx.emu, upload).begin(index);
+	// The segment's bytes go to their own temp file, served in order on download (files.js).
+	const keptFile = tmpFile(ctx.emu, `.segment${index + 1}`);
+	const kept = fs.createWriteStream(keptFile);
+	const dropKept = () => {
+		kept.destroy();
+		fs.rm(keptFile, { force: true }, () => {});
+	};
 	try {
 		await ctx.consume((c) => {
 			body.write(c);
 			part.write(c);
+			writeWithBackpressure(kept, c, ctx.req);
 		}, ctx.options.maxStorageBytes);
+		await new Promise((resolve, reject) => kept.end((/** @type {any} */ e) => (e ? reject(e) : resolve(undefined))));
 	} catch (e) {
 		part.abort();
+		dropKept();
 		throw e;
 	}
 	const got = body.result();
 	if (got.size !== seg.size) {
 		part.abort();
+		dropKept();
 		throw s3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
 	}
 	if (got.sha256 !== seg.sha256) {
 		part.abort();
+		dropKept();
 		throw s3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
 	}
 	if (seg.md5 && got.md5 !== seg.md5) {
 		part.abort();
+		dropKept();
 		throw s3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
 	}
 	await part.commit();
 	upload.storageStartedAt = upload.storageStartedAt ?? ctx.record.at;
 	seg.received = { size: got.size, sha256: got.sha256, md5: got.md5, at: Date.now() };
+	if (seg.file) fs.rm(seg.file, { force: true }, () => {});
+	seg.file = keptFile;
 	ctx.emu.stats.segmentsStored++;
 	ctx.empty(200, { ETag: `"${got.md5}"` });
 }
@@ -211,7 +250,7 @@ function parseAmzDate(amzDate) {
 }
 
 /** @param {Context} ctx */
-function getObject(ctx) {
+async function getObject(ctx) {
 	refuseAuthorization(ctx);
 	checkBucket(ctx);
 	const q = ctx.url.searchParams;
@@ -221,11 +260,23 @@ function getObject(ctx) {
 	if (!(ctx.record.at <= expiresAt)) throw s3Error(403, 'AccessDenied', 'Request has expired');
 	const obj = ctx.state.objects.get(ctx.params.key);
 	if (!obj) throw s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+	const thumbnail = q.get('thumbnail') !== null;
 	/** @type {Record<string, string>} */
-	const headers = { ETag: `"${obj.md5 ?? obj.sha256.slice(0, 32)}"`, 'x-emulator-size': String(obj.size), 'x-emulator-sha256': obj.sha256 };
-	// Only files up to keepBytesUpTo keep their bytes; larger ones answer an empty body.
-	if (!obj.bytes) headers['x-emulator-bytes-kept'] = 'false';
-	ctx.send(200, obj.bytes ?? Buffer.alloc(0), obj.contentType ?? 'application/octet-stream', headers);
+	const headers = {
+		ETag: `"${obj.md5 ?? obj.sha256.slice(0, 32)}"`,
+		'Content-Type': q.get('response-content-type') ?? obj.contentType ?? 'application/octet-stream',
+		'x-emulator-size': String(obj.size),
+		'x-emulator-sha256': obj.sha256,
+	};
+	const disposition = q.get('response-content-disposition');
+	if (disposition) headers['Content-Disposition'] = disposition;
+	const source = objectSource(ctx, obj);
+	if (!source) {
+		// Bytes not kept (an object stored without them): an empty body, flagged.
+		headers['x-emulator-bytes-kept'] = 'false';
+		return ctx.send(200, Buffer.alloc(0), headers['Content-Type'], headers);
+	}
+	await sendBytes(ctx, headers, source, thumbnail ? thumbnailLength(obj.size) : obj.size);
 }
 
 /** @param {{ storage: import('../router').Router }} app */

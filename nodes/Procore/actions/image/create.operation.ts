@@ -6,8 +6,15 @@ import type { RunContext } from '../../types';
 import { resolveAlbumId, type AlbumLocator } from '../../helpers/albums';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { readPhoto, type Photo } from '../../helpers/photo';
-import { procoreListAll, procoreRequest } from '../../transport';
+import { procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../../transport';
+import {
+	createImageFromUpload,
+	dynamicLocationRefused,
+	findCreatedImage,
+	locationIdForPath,
+} from '../../helpers/imageCreation';
 import { isUploadUuid, procorePath } from '../../transport/paths';
+import { asNodeError } from '../../transport/errors';
 import { directUpload } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
@@ -69,7 +76,7 @@ const properties: INodeProperties[] = [
 	},
 	albumLocator({
 		description:
-			"The photo album (Procore: image category). Leave empty for the project's default album, \"Unclassified\".",
+			"The photo album (Procore: image category). Leave empty for the project's default album (\"Unclassified\" unless renamed).",
 		byName: { placeholder: 'e.g. Site Progress', hint: 'Looked up once per run; see Create Album If Missing' },
 	}),
 	{
@@ -152,10 +159,6 @@ export const description = updateDisplayOptions(
 	properties,
 );
 
-interface CreateImageBody extends IDataObject {
-	image: ImageAttributes;
-}
-
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
@@ -216,7 +219,23 @@ export async function execute(
 		locator: this.getNodeParameter('albumId', itemIndex, { mode: 'list', value: '' }) as AlbumLocator,
 		createIfMissing: this.getNodeParameter('createAlbumIfMissing', itemIndex, true) as boolean,
 	});
-	attributes.image_category_id = albumId;
+	if (albumId !== undefined) {
+		attributes.image_category_id = albumId;
+	} else if (Object.keys(attributes).length === 0) {
+		// No album means the project's default album: Procore's spec marks image_category_id
+		// optional. Procore refuses an empty image object even with upload_uuid (docs/procore-api.md
+		// §9 #2), so it carries a documented attribute that changes nothing: an empty description.
+		attributes.description = '';
+	}
+
+	const locationPath = attributes.mt_location;
+	if (locationPath) {
+		const locationId = await locationIdForPath(this, run, { companyId, projectId, path: locationPath, itemIndex });
+		if (locationId !== undefined) {
+			delete attributes.mt_location;
+			attributes.location_id = locationId;
+		}
+	}
 
 	const startedAt = Date.now();
 	const request = {
@@ -230,10 +249,56 @@ export async function execute(
 		retry: 'once' as const,
 		recover: async () =>
 			await findCreatedImage(this, run, { projectId, companyId, imageName, size: photo?.size, since: startedAt, itemIndex }),
+		explain: attributes.private
+			? {
+					403: "Procore refused the photo. Marking a photo private needs the Admin level on the project's Photos tool: leave Private off, or ask a project admin for Admin on Photos. Otherwise the Photos tool may be disabled in the project, or the user lacks Standard on Photos.",
+				}
+			: undefined,
 	};
-	let created;
-	if (uploadMethod === 'inline' && photo) {
-		created = await procoreRequest<IDataObject>(
+	try {
+		const created = await createImage.call(this, run, {
+			request,
+			uploadMethod,
+			photo,
+			uploadUuid,
+			imageName,
+			attributes,
+			projectId,
+			companyId,
+			itemIndex,
+		});
+		if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
+		return [{ json: created.body, pairedItem: { item: itemIndex } }];
+	} catch (error) {
+		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
+		// is the project refusing new locations.
+		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		if (locationPath && attributes.mt_location && status === 422 && /location/i.test(String(error.message))) {
+			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
+		}
+		throw asNodeError(node, error, itemIndex);
+	}
+}
+
+async function createImage(
+	this: IExecuteFunctions,
+	run: RunContext,
+	input: {
+		request: Omit<ProcoreRequest, 'body'>;
+		uploadMethod: 'direct' | 'inline' | 'existingUpload';
+		photo?: Photo;
+		uploadUuid?: string;
+		imageName: string;
+		attributes: ImageAttributes;
+		projectId: string;
+		companyId: string;
+		itemIndex: number;
+	},
+): Promise<ProcoreResponse<IDataObject>> {
+	const { request, photo, imageName, attributes, itemIndex } = input;
+	let uploadUuid = input.uploadUuid;
+	if (input.uploadMethod === 'inline' && photo) {
+		return await procoreRequest<IDataObject>(
 			this,
 			{
 				...request,
@@ -246,64 +311,20 @@ export async function execute(
 		if (photo) {
 			uploadUuid = await directUpload(this, {
 				connection: run.connection,
-				companyId,
-				projectId,
+				companyId: input.companyId,
+				projectId: input.projectId,
 				photo,
 				fileName: imageName,
 				itemIndex,
 			});
 		}
-		const body: CreateImageBody = {
-			upload_uuid: uploadUuid,
-			image_name: imageName,
-			// Procore refuses an empty image object even with upload_uuid; it always holds the album.
+		return await createImageFromUpload(this, run, {
+			request: { ...request, action: `Creating the photo "${imageName}"` },
+			uploadUuid: uploadUuid as string,
+			imageName,
 			image: attributes,
-		};
-		created = await procoreRequest<IDataObject>(
-			this,
-			{ ...request, body, action: `Creating the photo "${imageName}"` },
-			run.connection,
-		);
+		});
 	}
-	if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
-	return [{ json: created.body, pairedItem: { item: itemIndex } }];
-}
-
-/**
- * After a lost answer to Create Image: the photo this item created, if Procore made it. It is the
- * newest photo of the project with this name (and size), created since the item started, that no
- * other item of this run has claimed.
- */
-async function findCreatedImage(
-	context: IExecuteFunctions,
-	run: RunContext,
-	lookup: { projectId: string; companyId: string; imageName: string; size?: number; since: number; itemIndex: number },
-) {
-	const from = new Date(lookup.since - 5 * 60 * 1000).toISOString();
-	const to = new Date(Date.now() + 5 * 60 * 1000).toISOString();
-	const images = await procoreListAll<IDataObject>(
-		context,
-		{
-			method: 'GET',
-			path: procorePath`/rest/v1.0/images`,
-			qs: { project_id: lookup.projectId, 'filters[created_at]': `${from}...${to}`, sort: '-created_at' },
-			companyId: lookup.companyId,
-			itemIndex: lookup.itemIndex,
-			action: `Checking whether "${lookup.imageName}" was created`,
-		},
-		{ perPage: 100, maxItems: 1000 },
-		run.connection,
-	);
-	const match = images.find(
-		(image) =>
-			typeof image.id === 'number' &&
-			!run.claimed.has(image.id) &&
-			image.filename === lookup.imageName &&
-			(lookup.size === undefined || image.size === undefined || image.size === lookup.size),
-	);
-	if (!match) return undefined;
-	run.claimed.add(match.id as number);
-	return { body: match, headers: {}, statusCode: 201 };
 }
 
 /** The legacy multipart body: Rails bracket names, arrays as name[]. */

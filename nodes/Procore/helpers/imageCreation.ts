@@ -1,0 +1,213 @@
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { procoreListAll, procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../transport';
+import { asNodeError } from '../transport/errors';
+import { procorePath } from '../transport/paths';
+import type { RunContext } from '../types';
+import type { ImageAttributes } from './imageFields';
+
+/**
+ * Create Image (POST /rest/v1.0/images) where Procore's documents disagree (docs/procore-api.md
+ * §6.1, §10 #1, §11 "Create Image body"): every spec puts `upload_uuid` and `image_name` at the top
+ * level next to `image`; the 2026-05 tutorial nests them as `upload: {uuid, image_name}`. The node
+ * sends the specs' form first. A 400 or 422 that names those fields proves nothing was created (the
+ * request was refused as a whole), so sending the tutorial's form once then cannot duplicate a
+ * photo. Which form worked is remembered per credential for the rest of the process.
+ */
+type BodyForm = 'flat' | 'nested';
+const bodyFormByCredential = new Map<string, BodyForm>();
+
+/** Procore's words when it does not know the upload-first fields of the form it was sent. */
+const NAMES_UPLOAD_FIELDS = /upload[ _]uuid|\bupload\b|image[ _]name/i;
+
+function bodyFor(form: BodyForm, uploadUuid: string, imageName: string, image: ImageAttributes): IDataObject {
+	return form === 'flat'
+		? { upload_uuid: uploadUuid, image_name: imageName, image }
+		: { upload: { uuid: uploadUuid, image_name: imageName }, image };
+}
+
+function refusedForm(error: unknown): boolean {
+	const status = Number((error as { httpCode?: unknown })?.httpCode);
+	return (status === 400 || status === 422) && NAMES_UPLOAD_FIELDS.test(String((error as Error)?.message ?? ''));
+}
+
+export interface CreateFromUploadInput {
+	/** Everything of the request but its body (path, project, item, retry and recovery). */
+	request: Omit<ProcoreRequest, 'body'>;
+	uploadUuid: string;
+	imageName: string;
+	image: ImageAttributes;
+}
+
+export async function createImageFromUpload(
+	context: IExecuteFunctions,
+	run: RunContext,
+	input: CreateFromUploadInput,
+): Promise<ProcoreResponse<IDataObject>> {
+	const key = run.connection.budgetKey;
+	const known = bodyFormByCredential.get(key);
+	const send = async (form: BodyForm) =>
+		await procoreRequest<IDataObject>(
+			context,
+			{ ...input.request, body: bodyFor(form, input.uploadUuid, input.imageName, input.image) },
+			run.connection,
+		);
+	if (known) return await send(known);
+	try {
+		const created = await send('flat');
+		bodyFormByCredential.set(key, 'flat');
+		return created;
+	} catch (error) {
+		if (!refusedForm(error)) throw asNodeError(context.getNode(), error, input.request.itemIndex);
+		const created = await send('nested');
+		bodyFormByCredential.set(key, 'nested');
+		return created;
+	}
+}
+
+/** Procore's documented date-time range form, without milliseconds (docs/procore-api.md §11 "Filters"). */
+export function procoreDateTime(epochMs: number): string {
+	return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The token's own user (service account or person), read once per run: GET /rest/v1.0/me. */
+export async function currentUserId(
+	context: IExecuteFunctions,
+	run: RunContext,
+	companyId: string,
+	itemIndex: number,
+): Promise<number | undefined> {
+	return await run.memo(`me:${companyId}`, async () => {
+		const me = await procoreRequest<{ id?: unknown }>(
+			context,
+			{
+				method: 'GET',
+				path: procorePath`/rest/v1.0/me`,
+				companyId,
+				itemIndex,
+				action: 'Reading which Procore user this credential is',
+			},
+			run.connection,
+		);
+		return typeof me.body?.id === 'number' ? me.body.id : undefined;
+	});
+}
+
+export interface CreatedImageLookup {
+	projectId: string;
+	companyId: string;
+	imageName: string;
+	size?: number;
+	/** When the item started: the photo cannot be older. */
+	since: number;
+	itemIndex: number;
+}
+
+/**
+ * After a lost answer to Create Image: the photo this item created, if Procore made it. It is a
+ * photo of the project with this name (and size, when Procore reports one), uploaded by this
+ * credential's own user, created since the item started, that no other item of this run claimed.
+ * Restricting to the user keeps a colleague's photo of the same name, uploaded in the same minutes,
+ * from being taken for ours.
+ */
+export async function findCreatedImage(
+	context: IExecuteFunctions,
+	run: RunContext,
+	lookup: CreatedImageLookup,
+): Promise<ProcoreResponse<IDataObject> | undefined> {
+	const uploaderId = await currentUserId(context, run, lookup.companyId, lookup.itemIndex);
+	const from = procoreDateTime(lookup.since - 5 * 60 * 1000);
+	const to = procoreDateTime(Date.now() + 5 * 60 * 1000);
+	const images = await procoreListAll<IDataObject>(
+		context,
+		{
+			method: 'GET',
+			path: procorePath`/rest/v1.0/images`,
+			qs: {
+				project_id: lookup.projectId,
+				'filters[created_at]': `${from}...${to}`,
+				...(uploaderId !== undefined ? { 'filters[uploader_id]': [uploaderId] } : {}),
+				sort: '-created_at',
+			},
+			companyId: lookup.companyId,
+			itemIndex: lookup.itemIndex,
+			action: `Checking whether "${lookup.imageName}" was created`,
+		},
+		{ perPage: 100, maxItems: 1000 },
+		run.connection,
+	);
+	const match = images.find((image) => {
+		if (typeof image.id !== 'number' || run.claimed.has(image.id)) return false;
+		if (image.filename !== lookup.imageName) return false;
+		// Procore may not apply a filter it does not know: the uploader is checked here too.
+		const uploader = (image.uploader as { id?: unknown } | null | undefined)?.id;
+		if (uploaderId !== undefined && typeof uploader === 'number' && uploader !== uploaderId) return false;
+		// A size Procore has not worked out yet (null) says nothing either way.
+		const size = image.size;
+		return lookup.size === undefined || typeof size !== 'number' || size === lookup.size;
+	});
+	if (!match) return undefined;
+	run.claimed.add(match.id as number);
+	return { body: match, headers: {}, statusCode: 201 };
+}
+
+/**
+ * A location given as a path ("Building A > Level 2"), as the ID of that location in the project,
+ * made if missing: POST …/locations/find_or_create_by_path (docs/procore-api.md §6.4), once per path
+ * and run. Resolving the path before the photo exists means a project that refuses new locations
+ * ("Disable Dynamic Location Creation", §11 "Locations") fails the item before anything is created,
+ * whether Procore would have refused `mt_location` or silently dropped it. Returns undefined when
+ * this user may not use that endpoint (403): Create Image's own `mt_location` then carries the path.
+ */
+export async function locationIdForPath(
+	context: IExecuteFunctions,
+	run: RunContext,
+	options: { companyId: string; projectId: string; path: string[]; itemIndex: number },
+): Promise<number | undefined> {
+	const { companyId, projectId, path, itemIndex } = options;
+	const shown = path.join(' > ');
+	const key = `location:${companyId}:${projectId}:${JSON.stringify(path)}`;
+	try {
+		return await run.memo(key, async () => {
+			const found = await procoreRequest<{ id?: unknown }>(
+				context,
+				{
+					method: 'POST',
+					path: procorePath`/rest/v1.0/projects/${projectId}/locations/find_or_create_by_path`,
+					companyId,
+					body: { location: { path } },
+					itemIndex,
+					action: `Finding the location "${shown}"`,
+					// Finding or creating the same path twice ends with the same one location.
+					retry: 'repeatable',
+				},
+				run.connection,
+			);
+			return typeof found.body?.id === 'number' ? found.body.id : undefined;
+		});
+	} catch (error) {
+		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		if (status === 403) return undefined;
+		if (status === 422) throw dynamicLocationRefused(context, shown, projectId, itemIndex, error as Error);
+		throw asNodeError(context.getNode(), error, itemIndex);
+	}
+}
+
+export function dynamicLocationRefused(
+	context: IExecuteFunctions,
+	shownPath: string,
+	projectId: string,
+	itemIndex: number,
+	cause: Error,
+): NodeOperationError {
+	return new NodeOperationError(
+		context.getNode(),
+		`Procore refused the location "${shownPath}" in project ${projectId}: ${cause.message}`,
+		{
+			itemIndex,
+			description:
+				'The path names a location the project does not have, and the project does not let photos create locations (Procore project setting "Disable Dynamic Location Creation"). Pick an existing location (From List or By ID), or ask a project admin to add this location or turn the setting off.',
+		},
+	);
+}
