@@ -49,9 +49,12 @@ function rateKey(ctx) {
 function apiHooks(emu) {
 	return {
 		before(ctx) {
+			// The emulator's own clock (clockOffsetMs) for the Date header and the rate limits.
+			const now = ctx.record.at + emu.options.clockOffsetMs;
+			ctx.setHeader('Date', new Date(now).toUTCString());
 			ctx.rateKey = rateKey(ctx);
-			emu.rate.noteArrival(ctx.rateKey, ctx.record);
-			const r = emu.rate.account(ctx.rateKey, ctx.record.at);
+			emu.rate.noteArrival(ctx.rateKey, ctx.record, now);
+			const r = emu.rate.account(ctx.rateKey, now);
 			for (const [k, v] of Object.entries(r.headers)) ctx.setHeader(k, v);
 			/** @type {any} */ (ctx).rateResult = r;
 		},
@@ -64,13 +67,16 @@ function apiHooks(emu) {
 			// with it (procore-api.md §3): plain text, and no Retry-After unless retryAfterOn429.
 			/** @type {Record<string, string>} */
 			const headers = {};
-			if (emu.options.retryAfterOn429) headers['Retry-After'] = String(Math.max(1, Math.ceil((r.resetMs - Date.now()) / 1000)));
+			if (emu.options.retryAfterOn429) headers['Retry-After'] = String(Math.max(1, Math.ceil((r.resetMs - emu.now()) / 1000)));
 			throw new HttpError(429, RATE_LIMIT_TEXT, { headers, contentType: 'text/plain; charset=utf-8' });
 		},
-		beforeRoute(ctx, route) {
+		async beforeRoute(ctx, route) {
 			if (route.options.auth === 'none') return;
 			authenticate(ctx);
 			checkCompanyHeader(ctx, route.options.company ?? 'required');
+			// Permission levels and contested readings on routes whose handlers live elsewhere
+			// (required here, not at the top: readings.js uses this module).
+			await require('./readings').gate(ctx, route);
 		},
 		notFound: () => procoreErrors.errorString(404, 'Not Found'),
 		internalError: (_ctx, err) => new HttpError(500, { error: 'Internal Server Error', message: err.message }),
@@ -122,6 +128,26 @@ function checkCompanyHeader(ctx, mode) {
 		if (!company.appInstalled) throw procoreErrors.errorsString(403, 'App is not connected to this company');
 	}
 	ctx.companyId = id;
+}
+
+const PHOTOS_LEVELS = /** @type {const} */ ({ read_only: 0, standard: 1, admin: 2 });
+const PHOTOS_LEVEL_NAMES = /** @type {const} */ ({ read_only: 'Read Only', standard: 'Standard', admin: 'Admin' });
+
+/**
+ * The caller's permission level on the Photos tool must be at least `needed` (Procore's permissions
+ * matrix, procore-api.md §9.10 and §11 "Permissions": uploading and editing photos and creating
+ * albums need Standard, marking a photo private and deleting photos need Admin). 403 in the
+ * documented `{"errors": "<string>"}` shape; the wording is the emulator's (UNCONFIRMED).
+ * @param {Context} ctx
+ * @param {'standard' | 'admin'} needed
+ * @param {string} action what was refused, e.g. "delete photos"
+ */
+function requirePhotosPermission(ctx, needed, action) {
+	const user = /** @type {NonNullable<Context['auth']>} */ (ctx.auth).user;
+	const level = user.photosPermission ?? 'admin';
+	if (PHOTOS_LEVELS[level] >= PHOTOS_LEVELS[needed]) return;
+	const wanted = needed === 'admin' ? 'Admin' : 'Standard or Admin';
+	throw procoreErrors.errorsString(403, `You do not have permission to ${action} in this project. This needs the ${wanted} permission level on the Photos tool; yours is ${PHOTOS_LEVEL_NAMES[level]}.`);
 }
 
 /** The companies the caller may see. @param {Context} ctx */
@@ -187,6 +213,7 @@ module.exports = {
 	requireCompanyParam,
 	requireProject,
 	requireProjectFromQuery,
+	requirePhotosPermission,
 	MISSING_COMPANY_TEXT,
 	INVALID_TOKEN,
 };

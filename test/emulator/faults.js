@@ -176,7 +176,8 @@ class Faults {
 		const status = /** @type {number} */ (f.status);
 		/** @type {Record<string, string>} */
 		const headers = { ...(f.headers ?? {}) };
-		const now = Date.now();
+		// The emulator's clock, as the rate limiter's (clockOffsetMs).
+		const now = this.emu.now();
 		if (f.retryAfterSeconds !== undefined) headers['Retry-After'] = String(f.retryAfterSeconds);
 		if (ctx.listener === 'api' && status === 429) {
 			const resetMs = ceilSecond(now + 1000 * (f.resetInSeconds ?? f.retryAfterSeconds ?? 1));

@@ -17,6 +17,8 @@ const { apiHooks } = require('./access');
 const { RateLimiter } = require('./ratelimit');
 const { Faults } = require('./faults');
 const { createState, SEED } = require('./seed');
+const { storeImage } = require('./resources/images');
+const { mimeFor } = require('./resources/uploads');
 
 /** Every option, with its default. */
 const DEFAULTS = {
@@ -79,6 +81,34 @@ const DEFAULTS = {
 	fileLinkTtlMs: 3600 * 1000,
 	/** Seeded random faults, see Faults.setRandom; null = off. */
 	randomFaults: /** @type {import('./faults').RandomFaults | null} */ (null),
+
+	// Contested readings of Procore's documents (procore-api.md §6, §7, §10, §11): each option plays
+	// one reading; the defaults keep the strict reading above. See README "Contested readings".
+	/**
+	 * Create Image's upload-first body: 'flat' = top-level `upload_uuid` + `image_name` (every
+	 * spec), 'nested' = `upload: {uuid, image_name, source}` (2026-05 tutorial), 'both'.
+	 */
+	createImageBodyForm: /** @type {'flat' | 'nested' | 'both'} */ ('flat'),
+	/** The completion PATCH needs `size` and `sha256` besides `etag` on every segment (OAS-2026). */
+	completionRequiresSizeAndSha256: false,
+	/** Every v1.0 uploads route answers 404 (v1.1 keeps working). */
+	uploadsV10Gone: false,
+	/** A completion PATCH of an upload already complete: 'ok' = 200 again, 410 Gone or 422. */
+	repeatedCompletion: /** @type {'ok' | 410 | 422} */ ('ok'),
+	/**
+	 * `mt_location` naming a path that does not exist, in a project with
+	 * `disableDynamicLocationCreation`: 'refuse' = 422, 'ignore' = the photo gets no location.
+	 */
+	dynamicLocationRefusal: /** @type {'refuse' | 'ignore'} */ ('refuse'),
+	/** A created photo shows in `GET /rest/v1.0/images` lists only this long after creation (show sees it at once). */
+	listLagMs: 0,
+	/**
+	 * A `filters[created_at]` / `filters[updated_at]` range whose times carry milliseconds → 400
+	 * (strict, as the list handler does); false = accepted (each end widened to whole seconds).
+	 */
+	refuseMillisecondsInRanges: true,
+	/** The emulator's clock runs this far from the machine's: Date header, rate-limit windows, X-Rate-Limit-Reset, the early-request oracle. */
+	clockOffsetMs: 0,
 };
 
 /** @typedef {typeof DEFAULTS} EmulatorOptions */
@@ -154,6 +184,11 @@ async function startEmulator(options = {}) {
 			return emu;
 		},
 
+		/** The emulator's clock (ms epoch): the machine's plus `clockOffsetMs`. */
+		now() {
+			return Date.now() + opts.clockOffsetMs;
+		},
+
 		/** @param {import('./server').RequestRecord} record */
 		logRequest(record) {
 			emu.requests.push(record);
@@ -183,7 +218,9 @@ async function startEmulator(options = {}) {
 				token_type: 'bearer',
 				expires_in: ttl,
 				...(refreshToken ? { refresh_token: refreshToken } : {}),
-				created_at: Math.floor(now / 1000),
+				// Stamped on the emulator's clock (clockOffsetMs), as a server with its own clock would;
+				// the token still lives expires_in seconds from now.
+				created_at: Math.floor((now + opts.clockOffsetMs) / 1000),
 			};
 		},
 
@@ -230,6 +267,55 @@ async function startEmulator(options = {}) {
 			return [...emu.state.uploads.values()].filter((u) => projectId === undefined || u.projectId === projectId);
 		},
 
+		/**
+		 * Stores a photo as if another client had created it (for test setup: a second user's photo
+		 * with the same file name in the same minutes). Not counted in `stats`, which count what the
+		 * client under test did. Goes through the same record as Create Image; `listLagMs` applies.
+		 * @param {{ userId?: number, projectId?: number, filename: string, size?: number, albumId?: number | null, createdAt?: string, bytes?: Buffer }} spec
+		 */
+		createImageAs(spec) {
+			const projectId = spec.projectId ?? SEED.projects.harborTower;
+			const project = emu.state.projects.get(projectId);
+			if (!project) throw new Error(`createImageAs: no project ${projectId}`);
+			const userId = spec.userId ?? SEED.otherUserId;
+			if (!emu.state.users.has(userId)) throw new Error(`createImageAs: no user ${userId}`);
+			const albumId = spec.albumId === undefined ? (emu.defaultAlbum(projectId)?.id ?? null) : spec.albumId;
+			const bytes = spec.bytes ?? crypto.randomBytes(spec.size ?? 1024);
+			return storeImage(emu, {
+				project,
+				uploaderId: userId,
+				albumId,
+				filename: spec.filename,
+				size: bytes.length,
+				sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+				contentType: mimeFor(spec.filename),
+				bytes: bytes.length <= opts.keepBytesUpTo ? bytes : null,
+				createdAt: spec.createdAt,
+			});
+		},
+
+		/** The project's default album (procore-api.md §6.3 "Unclassified"), whatever its name. @param {number} projectId */
+		defaultAlbum(projectId) {
+			return [...emu.state.albums.values()].find((a) => a.projectId === projectId && a.isDefault);
+		},
+
+		/**
+		 * Renames the project's default album (`name`, e.g. "Sin clasificar") and/or makes another of
+		 * its albums the default (`albumId`). Returns the default album.
+		 * @param {number} projectId @param {{ name?: string, albumId?: number }} change
+		 */
+		setDefaultAlbum(projectId, change) {
+			if (change.albumId !== undefined) {
+				const target = emu.state.albums.get(change.albumId);
+				if (!target || target.projectId !== projectId) throw new Error(`setDefaultAlbum: album ${change.albumId} is not in project ${projectId}`);
+				for (const a of emu.albums(projectId)) a.isDefault = a.id === target.id;
+			}
+			const album = emu.defaultAlbum(projectId);
+			if (!album) throw new Error(`setDefaultAlbum: project ${projectId} has no default album`);
+			if (change.name !== undefined) album.name = change.name;
+			return album;
+		},
+
 		/** Clears the request log, stats, rate-limit windows and queued faults. */
 		reset() {
 			emu.requests.length = 0;
@@ -257,11 +343,13 @@ async function startEmulator(options = {}) {
 
 	const servers = [
 		createListener(emu, 'login', routers.login, {
+			before: (ctx) => ctx.setHeader('Date', new Date(emu.now()).toUTCString()),
 			notFound: () => new HttpError(404, { error: 'not_found', error_description: 'Not Found' }),
 			internalError: (_ctx, err) => new HttpError(500, `<h1>Internal error</h1><pre>${escapeHtml(err.message)}</pre>`, { contentType: 'text/html; charset=utf-8' }),
 		}),
 		createListener(emu, 'api', routers.api, apiHooks(emu)),
 		createListener(emu, 'storage', routers.storage, {
+			before: (ctx) => ctx.setHeader('Date', new Date(emu.now()).toUTCString()),
 			notFound: () => s3Error(404, 'NoSuchKey', 'The specified key does not exist.'),
 			internalError: () => s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.'),
 		}),

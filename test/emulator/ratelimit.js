@@ -8,6 +8,9 @@
  * running out. Windows end on whole seconds so the advertised Reset is exactly when the counter
  * starts again.
  *
+ * Every time here is on the emulator's clock (`emu.now()`, the machine's plus `clockOffsetMs`),
+ * so a client that trusts a clock running ahead of Procore's comes back too early.
+ *
  * It also remembers, per token, until when a 429 (or a 503 with Retry-After) told the client to
  * wait, and counts requests that came earlier in emu.stats.
  */
@@ -82,18 +85,19 @@ class RateLimiter {
 	 */
 	block(key, until, kind) {
 		const prev = this.blocked.get(key);
-		if (!prev || prev.until < until) this.blocked.set(key, { until, kind, since: Date.now() });
+		if (!prev || prev.until < until) this.blocked.set(key, { until, kind, since: this.emu.now() });
 	}
 
 	/**
 	 * Counts a request that arrived before the wait it was given had passed.
 	 * @param {string} key
 	 * @param {import('./server').RequestRecord} record
+	 * @param {number} [at] arrival on the emulator's clock
 	 */
-	noteArrival(key, record) {
+	noteArrival(key, record, at = record.at + this.emu.options.clockOffsetMs) {
 		const b = this.blocked.get(key);
 		if (!b) return;
-		if (record.at >= b.until) {
+		if (at >= b.until) {
 			this.blocked.delete(key);
 			return;
 		}
@@ -101,11 +105,11 @@ class RateLimiter {
 		// those that arrive after the client could have read the answer count as early.
 		const opts = this.emu.options;
 		const grace = opts.inFlightGraceMs + 2 * opts.latencyMs;
-		if (record.at < b.since + grace) return;
+		if (at < b.since + grace) return;
 		const stats = this.emu.stats;
 		if (b.kind === '429') stats.requestsBeforeReset++;
 		else stats.requestsBeforeRetryAfter++;
-		stats.earlyRequests.push({ at: record.at, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
+		stats.earlyRequests.push({ at, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
 	}
 }
 

@@ -18,15 +18,16 @@ const SEED = {
 	otherUserId: 3002,
 	serviceAccountUserId: 3900,
 	companies: { acme: 1001, beta: 1002, gamma: 1003 },
-	projects: { harborTower: 2001, riversideClinic: 2002, oldDepot: 2003, firstBeta: 2101, gammaBridge: 2401 },
+	projects: { harborTower: 2001, riversideClinic: 2002, oldDepot: 2003, firstBeta: 2101, secondBeta: 2102, gammaBridge: 2401 },
 	betaProjectCount: 230,
 };
 
 /**
  * @typedef {{ clientId: string, clientSecret: string, name: string, redirectUris: string[], allowLoopbackRedirects?: boolean, serviceAccountUserId: number | null }} Client
- * @typedef {{ id: number, login: string, name: string, companyIds: number[], myCompanyId: number | null, serviceAccount: boolean }} User
- * @typedef {{ id: number, name: string, isActive: boolean, appInstalled: boolean, permittedProjectIds: number[] | null }} Company
- * @typedef {{ id: number, companyId: number, name: string, projectNumber: string, active: boolean, photosEnabled: boolean, photosPrivateByDefault: boolean, createdAt: string, updatedAt: string }} Project
+ * @typedef {'read_only' | 'standard' | 'admin'} PhotosPermission
+ * @typedef {{ id: number, login: string, name: string, companyIds: number[], myCompanyId: number | null, serviceAccount: boolean, photosPermission: PhotosPermission }} User
+ * @typedef {{ id: number, name: string, isActive: boolean, appInstalled: boolean, permittedProjectIds: number[] | null, webBaseUrl: string }} Company
+ * @typedef {{ id: number, companyId: number, name: string, projectNumber: string, active: boolean, photosEnabled: boolean, photosPrivateByDefault: boolean, disableDynamicLocationCreation: boolean, createdAt: string, updatedAt: string }} Project
  * @typedef {{ id: number, projectId: number, name: string, private: boolean, position: number, albumCoverId: number | null, isDefault: boolean, createdAt: string, updatedAt: string }} Album
  * @typedef {{ id: number, projectId: number, nodeName: string, parentId: number | null, code: string | null, createdAt: string, updatedAt: string }} Location
  * @typedef {{ id: number, companyId: number, name: string, active: boolean, updatedAt: string }} Trade
@@ -78,9 +79,11 @@ function seed(state) {
 	});
 
 	const companies = [
-		{ id: SEED.companies.acme, name: 'Acme Construction', isActive: true, appInstalled: true, permittedProjectIds: null },
-		{ id: SEED.companies.beta, name: 'Beta Builders', isActive: true, appInstalled: true, permittedProjectIds: null },
-		{ id: SEED.companies.gamma, name: 'Gamma Civil', isActive: true, appInstalled: false, permittedProjectIds: null },
+		// webBaseUrl: the zone's web host that GET /rest/v1.0/company_base_url answers (procore-api.md
+		// §11 "Web hosts and regions"): Acme lives on a regional host, the others on app.procore.com.
+		{ id: SEED.companies.acme, name: 'Acme Construction', isActive: true, appInstalled: true, permittedProjectIds: null, webBaseUrl: 'https://us02.procore.com' },
+		{ id: SEED.companies.beta, name: 'Beta Builders', isActive: true, appInstalled: true, permittedProjectIds: null, webBaseUrl: 'https://app.procore.com' },
+		{ id: SEED.companies.gamma, name: 'Gamma Civil', isActive: true, appInstalled: false, permittedProjectIds: null, webBaseUrl: 'https://app.procore.com' },
 	];
 	for (const c of companies) state.companies.set(c.id, c);
 
@@ -91,6 +94,8 @@ function seed(state) {
 		companyIds: [1001, 1002, 1003],
 		myCompanyId: 1001,
 		serviceAccount: false,
+		// Admin on Photos unless a test lowers it (procore-api.md §9.10, §11 "Permissions").
+		photosPermission: 'admin',
 	});
 	state.users.set(SEED.otherUserId, {
 		id: SEED.otherUserId,
@@ -99,6 +104,8 @@ function seed(state) {
 		companyIds: [1001],
 		myCompanyId: 1001,
 		serviceAccount: false,
+		// Admin on Photos unless a test lowers it (procore-api.md §9.10, §11 "Permissions").
+		photosPermission: 'admin',
 	});
 	state.users.set(SEED.serviceAccountUserId, {
 		id: SEED.serviceAccountUserId,
@@ -108,6 +115,7 @@ function seed(state) {
 		companyIds: [1001, 1002],
 		myCompanyId: null,
 		serviceAccount: true,
+		photosPermission: 'admin',
 	});
 
 	/** @param {number} companyId @param {number} id @param {string} name @param {string} number @param {Partial<Project>} [extra] */
@@ -120,11 +128,16 @@ function seed(state) {
 			active: true,
 			photosEnabled: true,
 			photosPrivateByDefault: false,
+			// The project setting "Disable Dynamic Location Creation" (procore-api.md §11 "Locations").
+			disableDynamicLocationCreation: false,
 			createdAt: SEED_TIME,
 			updatedAt: SEED_TIME,
 			...extra,
 		});
-		const albums = ['Unclassified', 'Site Progress', ...(id === SEED.projects.harborTower ? ['Safety Walks'] : [])];
+		// The first album is the project's default one. Beta Project 002's default album carries
+		// another name (a Spanish-speaking account), so a client cannot find it by name.
+		const defaultName = id === SEED.projects.secondBeta ? 'Sin clasificar' : 'Unclassified';
+		const albums = [defaultName, 'Site Progress', ...(id === SEED.projects.harborTower ? ['Safety Walks'] : [])];
 		albums.forEach((albumName, position) => {
 			const albumId = state.nextId('album');
 			state.albums.set(albumId, {
@@ -134,7 +147,7 @@ function seed(state) {
 				private: false,
 				position,
 				albumCoverId: null,
-				isDefault: albumName === 'Unclassified',
+				isDefault: position === 0,
 				createdAt: SEED_TIME,
 				updatedAt: SEED_TIME,
 			});

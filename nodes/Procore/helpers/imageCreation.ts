@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { procoreListAll, procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../transport';
 import { asNodeError } from '../transport/errors';
+import { recall, remember } from '../transport/learned';
 import { procorePath } from '../transport/paths';
 import type { RunContext } from '../types';
 import type { ImageAttributes } from './imageFields';
@@ -16,7 +17,6 @@ import type { ImageAttributes } from './imageFields';
  * photo. Which form worked is remembered per credential for the rest of the process.
  */
 type BodyForm = 'flat' | 'nested';
-const bodyFormByCredential = new Map<string, BodyForm>();
 
 /** Procore's words when it does not know the upload-first fields of the form it was sent. */
 const NAMES_UPLOAD_FIELDS = /upload[ _]uuid|\bupload\b|image[ _]name/i;
@@ -46,7 +46,7 @@ export async function createImageFromUpload(
 	input: CreateFromUploadInput,
 ): Promise<ProcoreResponse<IDataObject>> {
 	const key = run.connection.budgetKey;
-	const known = bodyFormByCredential.get(key);
+	const known = recall<BodyForm>(key, 'createImageBodyForm');
 	const send = async (form: BodyForm) =>
 		await procoreRequest<IDataObject>(
 			context,
@@ -56,12 +56,12 @@ export async function createImageFromUpload(
 	if (known) return await send(known);
 	try {
 		const created = await send('flat');
-		bodyFormByCredential.set(key, 'flat');
+		remember(key, 'createImageBodyForm', 'flat');
 		return created;
 	} catch (error) {
 		if (!refusedForm(error)) throw asNodeError(context.getNode(), error, input.request.itemIndex);
 		const created = await send('nested');
-		bodyFormByCredential.set(key, 'nested');
+		remember(key, 'createImageBodyForm', 'nested');
 		return created;
 	}
 }

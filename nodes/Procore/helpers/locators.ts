@@ -2,6 +2,7 @@ import type { ILoadOptionsFunctions, INode, INodeParameterResourceLocator } from
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ProcoreConnection } from '../transport';
+import { isWebHostOf, REGIONAL_WEB_HOSTS } from '../transport/environments';
 import { isProcoreId } from '../transport/paths';
 
 export type LocatorKind = 'company' | 'project';
@@ -79,13 +80,13 @@ export function idFromProcoreUrl(
 			description: `Paste the address of a ${label.toLowerCase()} page from Procore, such as ${example}.`,
 		});
 	}
-	if (!connection.webHosts.includes(url.hostname.toLowerCase())) {
+	if (!isWebHostOf(connection.environment, connection.webHosts, url.hostname)) {
 		throw new NodeOperationError(
 			node,
 			`${label} URL points to ${url.hostname}, which is not Procore in the credential's environment`,
 			{
 				itemIndex,
-				description: `Use an address on ${connection.webHosts.join(' or ')}, such as ${example}, or choose the ${label.toLowerCase()} from the list or by ID.`,
+				description: `Use an address on ${connection.webHosts.join(' or ')}${REGIONAL_WEB_HOSTS[connection.environment] ? " or a regional Procore host such as us02.procore.com" : ''}, such as ${example}, or choose the ${label.toLowerCase()} from the list or by ID.`,
 			},
 		);
 	}

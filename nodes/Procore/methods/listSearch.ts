@@ -5,6 +5,7 @@ import type {
 } from 'n8n-workflow';
 
 import { chosenId } from '../helpers/locators';
+import { companyWebOrigin, defaultWebOrigin } from '../helpers/webLinks';
 import { getConnection, procoreListPage, type ProcoreConnection } from '../transport';
 import { procorePath, type ProcorePath } from '../transport/paths';
 
@@ -74,9 +75,8 @@ async function projectScope(context: ILoadOptionsFunctions) {
 	};
 }
 
-function webOrigin(connection: ProcoreConnection): string {
-	return `https://${connection.webHosts[0]}`;
-}
+/** Companies listed at once whose own web addresses are asked for their links. */
+const MAX_COMPANY_ADDRESSES_ASKED = 10;
 
 export async function searchCompanies(
 	this: ILoadOptionsFunctions,
@@ -84,19 +84,27 @@ export async function searchCompanies(
 	paginationToken?: string | number,
 ): Promise<INodeListSearchResult> {
 	const connection = await pickerConnection(this);
-	return await searchPages(
+	const found = await searchPages(
 		this,
 		// Service accounts must send a company even here; the credential's Company ID serves (docs/procore-api.md §1.5).
 		{ path: procorePath`/rest/v1.0/companies`, companyId: connection.credentialCompanyId },
 		connection,
 		filter,
 		Number(paginationToken) || 1,
-		(company) => ({
-			name: company.name ?? `Company ${company.id}`,
-			value: String(company.id),
-			url: `${webOrigin(connection)}/${company.id}/company/home`,
+		(company) => ({ name: company.name ?? `Company ${company.id}`, value: String(company.id) }),
+	);
+	// Each company's link goes to its own zone's web host. Asking costs a request per company, so
+	// only a short list is asked (answers are kept for minutes); longer lists link the default host.
+	const ask = found.results.length <= MAX_COMPANY_ADDRESSES_ASKED;
+	await Promise.all(
+		found.results.map(async (company) => {
+			const origin = ask
+				? await companyWebOrigin(this, connection, String(company.value))
+				: defaultWebOrigin(connection);
+			company.url = `${origin}/${company.value}/company/home`;
 		}),
 	);
+	return found;
 }
 
 export async function searchProjects(
@@ -106,6 +114,7 @@ export async function searchProjects(
 ): Promise<INodeListSearchResult> {
 	const connection = await pickerConnection(this);
 	const companyId = chosenId(this, 'company', connection);
+	const origin = await companyWebOrigin(this, connection, companyId);
 	return await searchPages(
 		this,
 		{ path: procorePath`/rest/v1.0/projects`, qs: { company_id: companyId }, companyId },
@@ -115,7 +124,7 @@ export async function searchProjects(
 		(project) => ({
 			name: project.display_name || project.name || `Project ${project.id}`,
 			value: String(project.id),
-			url: `${webOrigin(connection)}/${project.id}/project/home`,
+			url: `${origin}/${project.id}/project/home`,
 		}),
 	);
 }

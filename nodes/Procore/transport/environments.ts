@@ -32,7 +32,23 @@ export const PROCORE_ENVIRONMENTS: Record<Exclude<ProcoreEnvironment, 'custom'>,
 	},
 };
 
-/** Web-app hosts whose URLs the Company and Project pickers accept, per environment. */
+/**
+ * Web-app hosts whose URLs the pickers accept, per environment. Production's web app also runs on
+ * regional hosts such as us02.procore.com and uk01.procore.com, with more to come (Procore's
+ * "Building Side Panel Apps" page, docs/procore-api.md §11 "Web hosts and regions"): a region is two
+ * letters and two digits, directly under procore.com.
+ */
+export const REGIONAL_WEB_HOSTS: Partial<Record<ProcoreEnvironment, RegExp>> = {
+	production: /^[a-z]{2}[0-9]{2}\.procore\.com$/,
+};
+
+/** Whether a host name is Procore's web app in this environment (for Custom: the given hosts only). */
+export function isWebHostOf(environment: ProcoreEnvironment, knownHosts: string[], hostname: string): boolean {
+	const host = hostname.toLowerCase();
+	return knownHosts.includes(host) || REGIONAL_WEB_HOSTS[environment]?.test(host) === true;
+}
+
+/** The fixed web-app hosts of each environment; the first is the one links use by default. */
 export const PROCORE_WEB_HOSTS: Record<Exclude<ProcoreEnvironment, 'custom'>, string[]> = {
 	production: ['app.procore.com'],
 	sandbox: ['sandbox.procore.com'],

@@ -50,9 +50,9 @@ export function verdictFor(
 		(failure.code !== undefined && NETWORK_CODES_UNKNOWN_OUTCOME.has(failure.code));
 	if (!unknownOutcome) return { kind: 'fail' };
 	if (mode === 'repeatable') return { kind: 'retry', waitMs: backoffMs(attempt) };
-	// A gateway that gave up (504) or a connection that timed out says nothing of Procore, which
-	// may still be creating the record: one look can come too early, so look again a little later.
-	const stillWorking = status === 504 || failure.code === 'ETIMEDOUT' || failure.code === 'ECONNABORTED';
-	return { kind: 'recover', waitMs: backoffMs(attempt), lookTwice: stillWorking };
+	// Procore may still be creating the record (a gateway gave up, 504, or the connection timed
+	// out), and its lists may show a new record only some time after it exists: one look can come
+	// too early, so it looks again a little later before anything is sent twice.
+	return { kind: 'recover', waitMs: backoffMs(attempt), lookTwice: true };
 }
 

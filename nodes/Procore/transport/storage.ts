@@ -3,6 +3,7 @@ import { NodeApiError, sleep } from 'n8n-workflow';
 
 import { asNodeError, failureFromError, headerValue, type ProcoreFailure } from './errors';
 import { procoreRequest, type ProcoreConnection, type ProcoreResponse } from './index';
+import { recall, remember } from './learned';
 import { procorePath } from './paths';
 
 /**
@@ -11,7 +12,6 @@ import { procorePath } from './paths';
  * 404, and remembers, per credential, which version this Procore serves.
  */
 type UploadsVersion = 'v1.1' | 'v1.0';
-const uploadsVersionByCredential = new Map<string, UploadsVersion>();
 
 function uploadsPath(version: UploadsVersion, projectId: string, uuid?: string) {
 	if (uuid === undefined) {
@@ -51,16 +51,16 @@ async function createUpload<T>(
 			},
 			input.connection,
 		);
-	const known = uploadsVersionByCredential.get(key);
+	const known = recall<UploadsVersion>(key, 'uploadsVersion');
 	if (known) return { response: await send(known), version: known };
 	try {
 		const response = await send('v1.1');
-		uploadsVersionByCredential.set(key, 'v1.1');
+		remember(key, 'uploadsVersion', 'v1.1');
 		return { response, version: 'v1.1' };
 	} catch (error) {
 		if (httpStatusOf(error) !== 404) throw asNodeError(context.getNode(), error, input.itemIndex);
 		const response = await send('v1.0');
-		uploadsVersionByCredential.set(key, 'v1.0');
+		remember(key, 'uploadsVersion', 'v1.0');
 		return { response, version: 'v1.0' };
 	}
 }

@@ -3,7 +3,7 @@
 
 /**
  * `GET /rest/v1.0/companies` (procore-api.md §6.4): the user's companies, or for a DMSA the
- * companies where the app is installed. Paginated.
+ * companies where the app is installed. Paginated. And `GET /rest/v1.0/company_base_url`.
  */
 
 const { paginate } = require('../http');
@@ -31,6 +31,14 @@ function register(app) {
 		},
 		{ company: 'user-optional' },
 	);
+
+	// The web host of the header's company's zone (procore-api.md §11 "Web hosts and regions"):
+	// `{"web_base_url": "https://us02.procore.com"}`, the shape the 3P spec digest gives; nothing
+	// else is documented. The Procore-Company-Id header is required, as on every other call.
+	app.api.get('/rest/v1.0/company_base_url', (ctx) => {
+		const company = /** @type {import('../seed').Company} */ (ctx.state.companies.get(/** @type {number} */ (ctx.companyId)));
+		ctx.json(200, { web_base_url: company.webBaseUrl });
+	});
 }
 
 module.exports = { register };

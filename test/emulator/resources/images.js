@@ -8,16 +8,17 @@
  *
  * Create accepts the spec's body form — top-level `upload_uuid` + `image_name` + `image{…}` — as
  * JSON or as multipart form fields, and the legacy multipart `image[data]` file part. The 2026
- * tutorial's `upload:{uuid,…}` form is UNCONFIRMED and not accepted (strict reading).
+ * tutorial's `upload:{uuid,…}` form is UNCONFIRMED and accepted only under the
+ * `createImageBodyForm` option ('nested' or 'both').
  */
 
 const crypto = require('crypto');
 const { procoreErrors, isPlainObject, toId, parseBool, UploadedFile } = require('../http');
-const { requireProjectFromQuery } = require('../access');
+const { requireProjectFromQuery, requirePhotosPermission } = require('../access');
 const { registerFileLinks } = require('../files');
 // List, show, update, delete and the Image object live in photos.js.
 const { imageJson, list, show, update, destroy } = require('../photos');
-const { findOrCreatePath, parsePath } = require('./locations');
+const { findOrCreatePath, parsePath, planMtLocation } = require('./locations');
 
 /** @typedef {import('../server').Context} Context */
 
@@ -34,9 +35,32 @@ function validDate(s) {
 	return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
 }
 
+/**
+ * Where the upload-first fields sit, per the `createImageBodyForm` reading (procore-api.md §6.1,
+ * §11 "Create Image body"): 'flat' = top-level `upload_uuid` + `image_name` (every spec), 'nested'
+ * = `upload: {uuid, image_name, source}` (2026-05 tutorial), 'both' = either. Keys of the form not
+ * played are not read (Rails drops unpermitted params), so they count as absent.
+ * @param {Context} ctx @param {Record<string, any>} p
+ * @returns {{ uploadUuid: unknown, imageName: unknown, source: unknown, nested: boolean }}
+ */
+function uploadFields(ctx, p) {
+	const form = ctx.options.createImageBodyForm;
+	const flat = { uploadUuid: p.upload_uuid, imageName: p.image_name, source: undefined, nested: false };
+	if (form === 'flat') return flat;
+	if (p.upload !== undefined && !isPlainObject(p.upload)) throw procoreErrors.validation({ upload: ['must be an object'] });
+	const upload = p.upload;
+	if (!upload) return form === 'both' ? flat : { uploadUuid: undefined, imageName: undefined, source: undefined, nested: true };
+	if (form === 'both' && !blank(p.upload_uuid) && p.upload_uuid !== upload.uuid) {
+		throw procoreErrors.validation({ base: ['upload_uuid and upload[uuid] name different uploads; send one of them'] });
+	}
+	return { uploadUuid: upload.uuid, imageName: upload.image_name ?? (form === 'both' ? p.image_name : undefined), source: upload.source, nested: true };
+}
+
 /** @param {Context} ctx */
 async function create(ctx) {
 	const project = requireProjectFromQuery(ctx, { photos: true });
+	// Uploading photos needs Standard or Admin on Photos (procore-api.md §9.10).
+	requirePhotosPermission(ctx, 'standard', 'upload photos');
 	const p = (await ctx.body()).params;
 	const state = ctx.state;
 	const user = /** @type {NonNullable<Context['auth']>} */ (ctx.auth).user;
@@ -48,9 +72,17 @@ async function create(ctx) {
 	if (!isPlainObject(image)) throw procoreErrors.validation({ image: ['must be an object'] });
 
 	const data = image.data;
-	const uploadUuid = p.upload_uuid;
+	const { uploadUuid, imageName, source: uploadSource } = uploadFields(ctx, p);
 	if (data !== undefined && !blank(uploadUuid)) throw procoreErrors.validation({ base: ['Use either image[data] or upload_uuid, not both'] });
-	if (data === undefined && blank(uploadUuid)) throw procoreErrors.validation({ data: ["can't be blank"] });
+	if (data === undefined && blank(uploadUuid)) {
+		// Under the nested reading the server maps upload[uuid] to upload_uuid, so a body without it
+		// (e.g. the flat form) is refused naming the attributes Rails validates.
+		if (ctx.options.createImageBodyForm === 'nested') {
+			throw procoreErrors.validation({ upload_uuid: ["can't be blank"], ...(blank(imageName) ? { image_name: ["can't be blank"] } : {}) });
+		}
+		throw procoreErrors.validation({ data: ["can't be blank"] });
+	}
+	if (uploadSource !== undefined && uploadSource !== null && typeof uploadSource !== 'string') throw procoreErrors.validation({ source: ['must be a string'] });
 
 	/** @type {{ filename: string, size: number, sha256: string, contentType: string | null, objectKey: string | null, upload: any, bytes: Buffer | null }} */
 	let file;
@@ -58,7 +90,7 @@ async function create(ctx) {
 		// image[data] only works as a file part of a multipart body (procore-api.md §9.4).
 		if (!(data instanceof UploadedFile)) throw procoreErrors.validation({ data: ['must be a file part of a multipart/form-data body'] });
 		if (data.size === 0) throw procoreErrors.validation({ data: ["can't be blank"] });
-		const filename = typeof p.image_name === 'string' && p.image_name.trim() !== '' ? p.image_name : data.filename || 'image';
+		const filename = typeof imageName === 'string' && imageName.trim() !== '' ? imageName : data.filename || 'image';
 		file = {
 			filename,
 			size: data.size,
@@ -70,21 +102,22 @@ async function create(ctx) {
 		};
 	} else {
 		if (typeof uploadUuid !== 'string') throw procoreErrors.validation({ upload_uuid: ['is invalid'] });
-		if (typeof p.image_name !== 'string' || p.image_name.trim() === '') throw procoreErrors.validation({ image_name: ["can't be blank"] });
+		if (typeof imageName !== 'string' || imageName.trim() === '') throw procoreErrors.validation({ image_name: ["can't be blank"] });
 		const upload = state.uploads.get(uploadUuid);
 		// Only the user who created an upload may use it, in its own company and project (§7).
 		if (!upload || upload.userId !== user.id || upload.companyId !== project.companyId || (upload.projectId !== null && upload.projectId !== project.id)) {
 			throw procoreErrors.errorString(404, `Couldn't find Upload with 'uuid'=${uploadUuid}`);
 		}
 		if (upload.status !== 'complete' || !upload.object) throw procoreErrors.validation({ upload_uuid: ['refers to an upload that is not complete'] });
-		file = { filename: p.image_name, size: upload.object.size, sha256: upload.object.sha256, contentType: upload.contentType, objectKey: upload.key, upload, bytes: null };
+		file = { filename: imageName, size: upload.object.size, sha256: upload.object.sha256, contentType: upload.contentType, objectKey: upload.key, upload, bytes: null };
 	}
 
 	/** @type {Record<string, string[]>} */
 	const errors = {};
 
 	// Album. Omitting it is UNCONFIRMED (procore-api.md §9.3); strict: required unless the
-	// requireImageCategory option is false, then the project's "Unclassified" album.
+	// requireImageCategory option is false, then the project's default album, whatever its name
+	// ("Unclassified", renamed, or another language such as "Sin clasificar").
 	let albumId = null;
 	if (blank(image.image_category_id)) {
 		if (ctx.options.requireImageCategory) errors.image_category_id = ["can't be blank"];
@@ -108,6 +141,12 @@ async function create(ctx) {
 			mtPath = parsePath(image.mt_location, 'mt_location');
 		} catch {
 			errors.mt_location = ['must be an array of location names (image[mt_location][] in a form)'];
+		}
+		if (mtPath) {
+			// "Disable Dynamic Location Creation" (procore-api.md §11 "Locations").
+			const plan = planMtLocation(ctx, project, mtPath);
+			if ('refused' in plan) errors.mt_location = [plan.refused];
+			else if ('ignored' in plan) mtPath = null;
 		}
 	}
 
@@ -152,43 +191,85 @@ async function create(ctx) {
 		if (dailyLogSegmentId === null) errors.daily_log_segment_id = ['must be an integer'];
 	}
 	if (Object.keys(errors).length) throw procoreErrors.validation(errors);
+	// Marking a photo private needs Admin on Photos (procore-api.md §11 "Permissions").
+	if (parseBool(image.private) === true) requirePhotosPermission(ctx, 'admin', 'mark photos private');
 
 	if (mtPath) locationId = findOrCreatePath(state, project.id, mtPath).location.id;
-	const id = state.nextId('image');
-	const now = new Date().toISOString();
-	const objectKey = file.objectKey ?? `companies/${project.companyId}/projects/${project.id}/images/${id}/${file.filename}`;
-	if (!file.objectKey) {
-		state.objects.set(objectKey, { key: objectKey, size: file.size, sha256: file.sha256, md5: null, contentType: file.contentType, bytes: file.bytes, storedAt: Date.now() });
-	}
-	const img = {
-		id,
-		projectId: project.id,
-		companyId: project.companyId,
+	const img = storeImage(ctx.emu, {
+		project,
+		uploaderId: user.id,
 		albumId,
 		locationId,
 		tradeIds,
 		description: typeof image.description === 'string' ? image.description : null,
-		source: typeof image.source === 'string' ? image.source : null,
+		source: typeof image.source === 'string' ? image.source : typeof uploadSource === 'string' ? uploadSource : null,
 		private: flags.private,
 		starred: flags.starred,
 		logDate,
 		dailyLogSegmentId,
 		providerType: image.provider_type ?? null,
-		providerId: image.provider_id === undefined ? null : toId(image.provider_id),
+		providerId: image.provider_id === undefined ? null : (toId(image.provider_id) ?? null),
 		filename: file.filename,
 		size: file.size,
 		sha256: file.sha256,
 		contentType: file.contentType,
-		objectKey,
-		uploadUuid: file.upload ? file.upload.uuid : null,
-		via: file.upload ? 'upload' : 'data',
-		uploaderId: user.id,
-		createdAt: now,
-		updatedAt: now,
-	};
-	state.images.set(id, img);
+		objectKey: file.objectKey,
+		upload: file.upload,
+		bytes: file.bytes,
+	});
 	ctx.emu.noteImageCreated(img);
 	ctx.json(201, imageJson(ctx, img));
+}
+
+/**
+ * Stores a new photo record (and its stored object when it has no upload): the one place Create
+ * Image and `emu.createImageAs` build an image. `listedAfter` plays the `listLagMs` reading.
+ * @param {any} emu
+ * @param {{ project: import('../seed').Project, uploaderId: number, albumId: number | null, locationId?: number | null, tradeIds?: number[],
+ *   description?: string | null, source?: string | null, private?: boolean, starred?: boolean, logDate?: string | null,
+ *   dailyLogSegmentId?: number | null, providerType?: string | null, providerId?: number | null,
+ *   filename: string, size: number, sha256: string, contentType: string | null, objectKey?: string | null, upload?: any,
+ *   bytes?: Buffer | null, createdAt?: string }} spec
+ */
+function storeImage(emu, spec) {
+	const state = emu.state;
+	const project = spec.project;
+	const id = state.nextId('image');
+	const now = spec.createdAt ?? new Date().toISOString();
+	const objectKey = spec.objectKey ?? `companies/${project.companyId}/projects/${project.id}/images/${id}/${spec.filename}`;
+	if (!spec.objectKey) {
+		state.objects.set(objectKey, { key: objectKey, size: spec.size, sha256: spec.sha256, md5: null, contentType: spec.contentType, bytes: spec.bytes ?? null, storedAt: Date.now() });
+	}
+	const img = {
+		id,
+		projectId: project.id,
+		companyId: project.companyId,
+		albumId: spec.albumId,
+		locationId: spec.locationId ?? null,
+		tradeIds: spec.tradeIds ?? [],
+		description: spec.description ?? null,
+		source: spec.source ?? null,
+		private: spec.private ?? project.photosPrivateByDefault,
+		starred: spec.starred ?? false,
+		logDate: spec.logDate ?? null,
+		dailyLogSegmentId: spec.dailyLogSegmentId ?? null,
+		providerType: spec.providerType ?? null,
+		providerId: spec.providerId ?? null,
+		filename: spec.filename,
+		size: spec.size,
+		sha256: spec.sha256,
+		contentType: spec.contentType,
+		objectKey,
+		uploadUuid: spec.upload ? spec.upload.uuid : null,
+		via: spec.upload ? 'upload' : 'data',
+		uploaderId: spec.uploaderId,
+		createdAt: now,
+		updatedAt: now,
+		/** Machine time (ms) from which GET /rest/v1.0/images lists it (listLagMs). */
+		listedAfter: Date.now() + emu.options.listLagMs,
+	};
+	state.images.set(id, img);
+	return img;
 }
 
 /** @param {{ api: import('../router').Router }} app */
@@ -201,4 +282,4 @@ function register(app) {
 	registerFileLinks(app);
 }
 
-module.exports = { register, imageJson };
+module.exports = { register, imageJson, storeImage };

@@ -54,6 +54,43 @@ function findOrCreatePath(state, projectId, path) {
 }
 
 /**
+ * The location at `path` if every tier exists, else undefined (creates nothing).
+ * @param {Context['state']} state @param {number} projectId @param {string[]} path
+ * @returns {Location | undefined}
+ */
+function findPath(state, projectId, path) {
+	/** @type {Location | undefined} */
+	let node;
+	for (const nodeName of path) {
+		const parentId = node ? node.id : null;
+		node = [...state.locations.values()].find((l) => l.projectId === projectId && l.parentId === parentId && l.nodeName === nodeName);
+		if (!node) return undefined;
+	}
+	return node;
+}
+
+/** Why a new path is refused when the project disables dynamic location creation. */
+const DYNAMIC_LOCATIONS_DISABLED =
+	'names a location that does not exist, and this project has "Disable Dynamic Location Creation" turned on: pick an existing location, or ask a project admin to create it';
+
+/**
+ * What an `mt_location` path becomes (procore-api.md §11 "Locations"): an existing path always
+ * resolves; a new one is created, unless the project has "Disable Dynamic Location Creation" on,
+ * where it is refused (`dynamicLocationRefusal: 'refuse'` → `{refused: message}`) or ignored
+ * ('ignore' → `{ignored: true}`, no location). Creates nothing; call `findOrCreatePath` with a
+ * `create` answer once the rest of the request is valid.
+ * @param {Context} ctx @param {import('../seed').Project} project @param {string[]} path
+ * @returns {{ existing: Location } | { create: string[] } | { ignored: true } | { refused: string }}
+ */
+function planMtLocation(ctx, project, path) {
+	const existing = findPath(ctx.state, project.id, path);
+	if (existing) return { existing };
+	if (!project.disableDynamicLocationCreation) return { create: path };
+	if (ctx.options.dynamicLocationRefusal === 'ignore') return { ignored: true };
+	return { refused: DYNAMIC_LOCATIONS_DISABLED };
+}
+
+/**
  * A location path from a request: a non-empty array of non-empty strings.
  * @param {unknown} raw @param {string} field
  */
@@ -91,9 +128,14 @@ function register(app) {
 		const project = requireProject(ctx, ctx.params.project_id);
 		const p = (await ctx.body()).params;
 		if (!isPlainObject(p.location)) throw procoreErrors.paramMissing('location');
-		const { location, created } = findOrCreatePath(ctx.state, project.id, parsePath(p.location.path, 'path'));
+		const path = parsePath(p.location.path, 'path');
+		// This endpoint is not the admin Create Location, the only one documented to ignore the
+		// setting (procore-api.md §6.4), so it cannot create a new path when the setting is on,
+		// whatever dynamicLocationRefusal says (it has no "ignore" to fall back to).
+		if (project.disableDynamicLocationCreation && !findPath(ctx.state, project.id, path)) throw procoreErrors.validation({ path: [DYNAMIC_LOCATIONS_DISABLED] });
+		const { location, created } = findOrCreatePath(ctx.state, project.id, path);
 		ctx.json(created ? 201 : 200, locationJson(ctx.state, location));
 	});
 }
 
-module.exports = { register, findOrCreatePath, locationJson, parsePath, fullName };
+module.exports = { register, findOrCreatePath, findPath, planMtLocation, locationJson, parsePath, fullName, DYNAMIC_LOCATIONS_DISABLED };

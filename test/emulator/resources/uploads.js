@@ -200,8 +200,14 @@ async function complete(ctx, scope) {
 	/** @param {string} msg */
 	const unprocessable = (msg) => procoreErrors.messageError(422, msg, 'Unprocessable Entity');
 	if (!upload.segmented) throw unprocessable('This upload has no segments to complete');
+	// A completion repeated (e.g. after its answer was lost): the spec lists 410 and 422 for this
+	// endpoint besides 200 (procore-api.md §7, §11); `repeatedCompletion` picks the reading.
+	const repeated = ctx.options.repeatedCompletion;
+	if (upload.status === 'complete' && repeated === 410) throw procoreErrors.errorString(410, `Upload ${upload.uuid} has already been completed`);
+	if (upload.status === 'complete' && repeated === 422) throw unprocessable(`Upload ${upload.uuid} has already been completed`);
 	if (!Array.isArray(p.segments)) throw procoreErrors.paramMissing('segments');
 	if (p.segments.length !== upload.segments.length) throw unprocessable(`Expected ${upload.segments.length} segment etags, got ${p.segments.length}`);
+	if (ctx.options.completionRequiresSizeAndSha256) checkDeclaredSegments(upload, p.segments);
 	const etags = p.segments.map((/** @type {any} */ s) => bareEtag(isPlainObject(s) ? s.etag : undefined));
 	upload.segments.forEach((/** @type {any} */ seg, /** @type {number} */ i) => {
 		if (!seg.received) throw unprocessable(`Segment ${i + 1} has not been uploaded`);
@@ -216,9 +222,42 @@ async function complete(ctx, scope) {
 		upload.completedAt = Date.now();
 		ctx.state.objects.set(upload.key, { key: upload.key, size: whole.size, sha256: whole.sha256, md5: null, contentType: upload.contentType, storedAt: upload.completedAt });
 	}
-	// A repeated PATCH with the same etags answers 200 again (idempotent; UNCONFIRMED — the spec
-	// also lists 410 for this endpoint).
+	// By default a repeated PATCH with the same etags answers 200 again (idempotent; UNCONFIRMED).
 	ctx.json(200, uploadJson(ctx, upload));
+}
+
+/**
+ * OAS-2026 marks `size` and `sha256` required on each segment of the completion PATCH (procore-api.md
+ * §11 "Segmented upload completion"); with `completionRequiresSizeAndSha256` they must be there and
+ * match what Create Upload declared. 422 with Rails-style errors naming the segment.
+ * @param {any} upload @param {unknown[]} segments
+ */
+function checkDeclaredSegments(upload, segments) {
+	/** @type {string[]} */
+	const problems = [];
+	segments.forEach((s, i) => {
+		const declared = upload.segments[i];
+		const seg = isPlainObject(s) ? s : {};
+		if (seg.size === undefined || seg.size === null || seg.size === '') problems.push(`segment ${i + 1}: size can't be blank`);
+		else if (toId(seg.size) !== declared.size) problems.push(`segment ${i + 1}: size ${String(seg.size)} does not match the declared ${declared.size}`);
+		if (typeof seg.sha256 !== 'string' || seg.sha256 === '') problems.push(`segment ${i + 1}: sha256 can't be blank`);
+		else if (seg.sha256.toLowerCase() !== declared.sha256) problems.push(`segment ${i + 1}: sha256 does not match the declared one`);
+	});
+	if (problems.length) throw procoreErrors.validation({ segments: problems });
+}
+
+/**
+ * With `uploadsV10Gone`, the v1.0 uploads routes answer as unknown routes do (404
+ * `{"error":"Not Found"}`): v1.1 is the documented recommendation since 2025-08 (procore-api.md §11).
+ * @param {'1.0' | '1.1'} version @param {(ctx: Context) => any} handler
+ * @returns {(ctx: Context) => any}
+ */
+function unlessGone(version, handler) {
+	if (version !== '1.0') return handler;
+	return (ctx) => {
+		if (ctx.options.uploadsV10Gone) throw procoreErrors.errorString(404, 'Not Found');
+		return handler(ctx);
+	};
 }
 
 /** @param {{ api: import('../router').Router }} app */
@@ -226,9 +265,9 @@ function register(app) {
 	for (const version of /** @type {const} */ (['1.0', '1.1'])) {
 		for (const scope of /** @type {const} */ (['project', 'company'])) {
 			const base = scope === 'project' ? `/rest/v${version}/projects/:project_id/uploads` : `/rest/v${version}/companies/:company_id/uploads`;
-			app.api.post(base, (ctx) => create(ctx, scope, version));
-			app.api.get(`${base}/:uuid`, (ctx) => ctx.json(200, uploadJson(ctx, findOwnUpload(ctx, scope))));
-			app.api.patch(`${base}/:uuid`, (ctx) => complete(ctx, scope));
+			app.api.post(base, unlessGone(version, (ctx) => create(ctx, scope, version)));
+			app.api.get(`${base}/:uuid`, unlessGone(version, (ctx) => ctx.json(200, uploadJson(ctx, findOwnUpload(ctx, scope)))));
+			app.api.patch(`${base}/:uuid`, unlessGone(version, (ctx) => complete(ctx, scope)));
 		}
 	}
 }
