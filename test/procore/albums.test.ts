@@ -3,7 +3,6 @@
  * (the name Procore requires is read when not changed), Delete (the default album protected) and
  * Get or Create (one album however many items name it).
  */
-import * as emulatorAccess from '../emulator/access';
 import { runNode } from '../engine';
 import {
 	ACME,
@@ -24,13 +23,6 @@ import {
 const SAFETY_WALKS = 5003;
 const PROJECT = Number(HARBOR_TOWER);
 const SERVICE_ACCOUNT_USER = 3900;
-
-/**
- * Per-user Photos permission levels come with the emulator of branch `emu` (Procore's permissions
- * matrix, docs/procore-api.md §11 "Permissions"); until it is merged these tests wait, skipped.
- */
-const withPermissionLevels =
-	typeof (emulatorAccess as Record<string, unknown>).requirePhotosPermission === 'function' ? test : test.skip;
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -148,7 +140,7 @@ describe('Album → Create', () => {
 		expect(apiCalls('POST', '/rest/v1.0/image_categories')).toHaveLength(1);
 	});
 
-	withPermissionLevels('403 for a Read Only user says creating albums needs Standard or Admin on Photos', async () => {
+	test('403 for a Read Only user says creating albums needs Standard or Admin on Photos', async () => {
 		setPhotosPermission('read_only');
 		const run = await runAlbum('create', { albumName: 'Not Allowed', additionalFields: {} });
 		expect(run.error?.message).toMatch(/^Creating the album "Not Allowed" in project 2001: Procore refused access \(403\)/);

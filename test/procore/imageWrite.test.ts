@@ -3,7 +3,6 @@
  * set are sent, moving photos between albums, soft and permanent delete, Photos permission levels,
  * lost answers, Continue On Fail.
  */
-import * as emulatorAccess from '../emulator/access';
 import { runNode } from '../engine';
 import {
 	ACME,
@@ -28,13 +27,6 @@ const ELECTRICAL = 4002;
 const PLUMBING = 4003;
 /** The service account the tests' credential uses (emulator README, seeded data). */
 const SERVICE_ACCOUNT_USER = 3900;
-
-/**
- * Per-user Photos permission levels come with the emulator of branch `emu` (Procore's permissions
- * matrix, docs/procore-api.md §11 "Permissions"); until it is merged these tests wait, skipped.
- */
-const withPermissionLevels =
-	typeof (emulatorAccess as Record<string, unknown>).requirePhotosPermission === 'function' ? test : test.skip;
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -239,7 +231,7 @@ describe('Image → Update', () => {
 		);
 	});
 
-	withPermissionLevels('403 on Private: true says marking a photo private needs Admin on Photos; Standard may still edit', async () => {
+	test('403 on Private: true says marking a photo private needs Admin on Photos; Standard may still edit', async () => {
 		const id = await newPhoto();
 		setPhotosPermission('standard');
 		let run = await runProcore(update(id, { private: true }));
@@ -292,7 +284,7 @@ describe('Image → Delete', () => {
 		expect(stored(id).permanentlyDeleted).toBe(true);
 	});
 
-	withPermissionLevels('403 says deleting photos needs Admin on Photos; the photo stays', async () => {
+	test('403 says deleting photos needs Admin on Photos; the photo stays', async () => {
 		const id = await newPhoto();
 		setPhotosPermission('standard');
 		const run = await runProcore(remove(id));

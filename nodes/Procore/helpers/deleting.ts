@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { RunContext } from '../types';
-import { procoreRequest } from '../transport';
+import { procoreRequest, type ProcoreRequest } from '../transport';
 import { asNodeError, type StatusAdvice } from '../transport/errors';
 import type { ProcorePath } from '../transport/paths';
 
@@ -10,13 +10,10 @@ import type { ProcorePath } from '../transport/paths';
  * deleting what is already deleted ends in the same state, so a second send is safe. But when the
  * first send did delete the record, the second one finds nothing and Procore answers 404
  * (docs/procore-api.md §5: 404 = no such record). That 404 means "done", not "failed", so it is
- * accepted only for a re-sent request; a 404 on the first send is the user's error and is raised.
+ * accepted only from a re-sent request; a 404 to the first send is the user's error and is raised.
  *
- * The request is marked 'once' only to learn that its first answer was lost: `recover` notes it
- * and finds nothing, so the transport sends the request again. Two differences from 'repeatable'
- * follow from the transport's rules for 'once', and both suit a delete: after a 504 or a timeout the
- * re-send waits a few seconds more (Procore may still be deleting), and a second 500 fails the item
- * with Procore's words instead of being sent again and again.
+ * The transport's `recover` is where a lost answer surfaces, so the re-send happens there, and is
+ * then retried like any repeatable request.
  */
 export async function deleteRecord(
 	context: IExecuteFunctions,
@@ -30,24 +27,24 @@ export async function deleteRecord(
 		explain: StatusAdvice;
 	},
 ): Promise<{ resent: boolean }> {
+	const deletion: ProcoreRequest = { method: 'DELETE', ...request };
 	let resent = false;
-	try {
-		await procoreRequest(
-			context,
-			{
-				method: 'DELETE',
-				...request,
-				retry: 'once',
-				recover: async () => {
-					resent = true;
-					return undefined;
-				},
+	await procoreRequest(
+		context,
+		{
+			...deletion,
+			retry: 'once',
+			recover: async () => {
+				resent = true;
+				try {
+					return await procoreRequest(context, { ...deletion, retry: 'repeatable' }, run.connection);
+				} catch (error) {
+					if ((error as { httpCode?: unknown }).httpCode === '404') return { body: undefined, headers: {}, statusCode: 404 };
+					throw asNodeError(context.getNode(), error, request.itemIndex);
+				}
 			},
-			run.connection,
-		);
-	} catch (error) {
-		if (resent && (error as { httpCode?: unknown }).httpCode === '404') return { resent };
-		throw asNodeError(context.getNode(), error, request.itemIndex);
-	}
+		},
+		run.connection,
+	);
 	return { resent };
 }
