@@ -166,6 +166,21 @@ describe('Image → Update', () => {
 		expect(run.items[0].json).toMatchObject({ image_category_id: SAFETY_WALKS, image_category_name: 'Safety Walks', log_date: '2026-12-01' });
 	});
 
+	test('a location path the project may not create fails before the photo changes (Disable Dynamic Location Creation)', async () => {
+		const id = await newPhoto();
+		const project = emu.state.projects.get(Number(HARBOR_TOWER)) as { disableDynamicLocationCreation: boolean };
+		project.disableDynamicLocationCreation = true;
+		try {
+			const run = await runProcore(update(id, { location: rl('Building Z > Roof', 'path'), starred: false }));
+			expect(run.error?.message).toMatch(/^Procore refused the location "Building Z > Roof" in project 2001/);
+			expect(run.error?.description).toMatch(/Disable Dynamic Location Creation/);
+			expect(apiCalls('PATCH')).toHaveLength(0);
+			expect(stored(id)).toMatchObject({ locationId: BUILDING_A, starred: true });
+		} finally {
+			project.disableDynamicLocationCreation = false;
+		}
+	});
+
 	test('moves a photo between albums, by ID and then by name (case aside), the albums read once', async () => {
 		const id = await newPhoto();
 		expect(stored(id).albumId).toBe(SITE_PROGRESS);

@@ -11,9 +11,11 @@ import { albumLocator, companyLocator, locationLocator, projectLocator } from '.
 import { makeLocator } from '../locator.builder';
 import type { RunContext } from '../../types';
 import { findOrCreateAlbum } from '../../helpers/albums';
+import { dynamicLocationRefused, locationIdForPath } from '../../helpers/imageCreation';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { requirePositiveId } from '../../helpers/locators';
 import { procoreRequest } from '../../transport';
+import { asNodeError } from '../../transport/errors';
 import { procorePath } from '../../transport/paths';
 
 /**
@@ -140,30 +142,52 @@ export async function execute(
 		});
 	}
 
-	// A PATCH sets the same fields to the same values however often it is sent, so after a lost
-	// answer (500, 502, 504, a dropped connection) it is sent again ('repeatable'): two sends end in
-	// the state one would (docs/procore-api.md §6.2).
-	const updated = await procoreRequest<IDataObject>(
-		this,
-		{
-			method: 'PATCH',
-			path: procorePath`/rest/v1.0/images/${imageId}`,
-			qs: { project_id: projectId },
-			body: { image },
-			companyId,
-			itemIndex,
-			action: `Updating photo ${imageId} in project ${projectId}`,
-			retry: 'repeatable',
-			explain: {
-				403:
-					image.private === true
-						? "Marking a photo private needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it, or leave Private out."
-						: "Editing photos needs the Standard or Admin permission level on the project's Photos tool, and the Photos tool must be on in the project.",
-				404: `Procore has no photo ${imageId} in project ${projectId} that this user can see. Check the Photo ID and the project; a photo in the recycle bin cannot be edited.`,
+	// As in Create: a location path is found (or made) before the photo changes, so a project that
+	// refuses new locations fails the item with nothing changed.
+	const locationPath = image.mt_location;
+	if (locationPath) {
+		const locationId = await locationIdForPath(this, run, { companyId, projectId, path: locationPath, itemIndex });
+		if (locationId !== undefined) {
+			delete image.mt_location;
+			image.location_id = locationId;
+		}
+	}
+
+	let updated;
+	try {
+		// A PATCH sets the same fields to the same values however often it is sent, so after a lost
+		// answer (500, 502, 504, a dropped connection) it is sent again ('repeatable'): two sends end in
+		// the state one would (docs/procore-api.md §6.2).
+		updated = await procoreRequest<IDataObject>(
+			this,
+			{
+				method: 'PATCH',
+				path: procorePath`/rest/v1.0/images/${imageId}`,
+				qs: { project_id: projectId },
+				body: { image },
+				companyId,
+				itemIndex,
+				action: `Updating photo ${imageId} in project ${projectId}`,
+				retry: 'repeatable',
+				explain: {
+					403:
+						image.private === true
+							? "Marking a photo private needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it, or leave Private out."
+							: "Editing photos needs the Standard or Admin permission level on the project's Photos tool, and the Photos tool must be on in the project.",
+					404: `Procore has no photo ${imageId} in project ${projectId} that this user can see. Check the Photo ID and the project; a photo in the recycle bin cannot be edited.`,
+				},
 			},
-		},
-		run.connection,
-	);
+			run.connection,
+		);
+	} catch (error) {
+		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
+		// is the project refusing new locations.
+		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		if (locationPath && image.mt_location && status === 422 && /location/i.test(String(error.message))) {
+			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
+		}
+		throw asNodeError(node, error, itemIndex);
+	}
 	return [{ json: updated.body, pairedItem: { item: itemIndex } }];
 }
 
