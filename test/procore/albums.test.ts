@@ -6,6 +6,7 @@
 import { runNode } from '../engine';
 import {
 	ACME,
+	BETA,
 	createParameters,
 	emulator,
 	HARBOR_TOWER,
@@ -268,6 +269,16 @@ describe('Album → Delete', () => {
 		expect(run.error?.message).toBe(`Album ${UNCLASSIFIED} is the project's default album, which Procore does not let anyone delete`);
 		expect(run.error?.description).toMatch(/Choose another album/);
 		expect(emu.state.albums.has(UNCLASSIFIED)).toBe(true);
+	});
+
+	test('a default album under another name ("Sin clasificar") is recognised as the default too', async () => {
+		const secondBeta = 2102;
+		const fallback = emu.defaultAlbum(secondBeta);
+		if (!fallback) throw new Error('project 2102 has no default album in the emulator');
+		expect(fallback.name).toBe('Sin clasificar');
+		const run = await runAlbum('delete', { companyId: rl(BETA), projectId: rl(String(secondBeta)), albumId: rl(String(fallback.id)) });
+		expect(run.error?.message).toBe(`Album ${fallback.id} is the project's default album, which Procore does not let anyone delete`);
+		expect(emu.state.albums.has(fallback.id)).toBe(true);
 	});
 
 	test('a 404 on the first send fails and names the album and project', async () => {

@@ -260,7 +260,7 @@ describe('Image → Update', () => {
 
 		setPhotosPermission('read_only');
 		run = await runProcore(update(id, { starred: true }));
-		expect(run.error?.description).toMatch(/^Editing photos needs the Standard or Admin permission level/);
+		expect(run.error?.description).toMatch(/^Procore refused editing the photo: .*Read Only cannot edit photos/);
 	});
 
 	test('a PATCH whose answer is lost after Procore applied it is sent again and ends in the same state', async () => {

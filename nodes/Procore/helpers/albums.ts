@@ -78,6 +78,7 @@ export async function createAlbum(
 			body: { image_category: scope.attributes },
 			itemIndex: scope.itemIndex,
 			action: `Creating the album "${name}" in project ${scope.projectId}`,
+			// Creating albums needs Standard or Admin on Photos (docs/procore-api.md §9 #10).
 			explain: {
 				403: "Creating albums needs the Standard or Admin permission level on the project's Photos tool. Ask a Procore admin to raise it, or choose an existing album.",
 			},

@@ -35,7 +35,8 @@ export async function execute(
 			itemIndex,
 			action: `Deleting album ${albumId} in project ${projectId}`,
 			explain: {
-				403: "Deleting albums needs the Admin permission level on the project's Photos tool.",
+				// Procore's permissions matrix names no level for deleting albums (docs/procore-api.md §9 #10).
+				403: "Procore refused deleting the album: the user's permission level on the project's Photos tool is too low for it, or the Photos tool is off in the project. Ask a Procore admin for a higher level on Photos.",
 				404: `Procore has no album ${albumId} in project ${projectId} that this user can see. Check the Album and the project.`,
 			},
 		});

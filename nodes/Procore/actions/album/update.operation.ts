@@ -98,7 +98,8 @@ export async function execute(
 				action: `Updating album ${albumId} in project ${projectId}`,
 				retry: 'repeatable',
 				explain: {
-					403: "Editing albums needs the Standard or Admin permission level on the project's Photos tool.",
+					// Procore's permissions matrix names no level for editing albums (docs/procore-api.md §9 #10).
+					403: "Procore refused changing the album: the user's permission level on the project's Photos tool is too low for it, or the Photos tool is off in the project. Ask a Procore admin for a higher level on Photos.",
 					404: `Procore has no album ${albumId} in project ${projectId} that this user can see. Check the Album and the project.`,
 				},
 			},

@@ -44,6 +44,7 @@ export async function execute(
 		companyId,
 		itemIndex,
 		action: `${permanently ? 'Permanently deleting' : 'Deleting'} photo ${imageId} in project ${projectId}`,
+		// Deleting photos needs Admin on Photos (docs/procore-api.md §9 #10, §11 "Permissions").
 		explain: {
 			403: "Deleting photos needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it.",
 			404: `Procore has no photo ${imageId} in project ${projectId} that this user can see: check the Photo ID and the project. A photo deleted permanently is gone.`,

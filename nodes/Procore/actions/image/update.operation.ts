@@ -169,11 +169,12 @@ export async function execute(
 				itemIndex,
 				action: `Updating photo ${imageId} in project ${projectId}`,
 				retry: 'repeatable',
+				// Marking a photo private needs Admin on Photos (docs/procore-api.md §11 "Permissions").
 				explain: {
 					403:
 						image.private === true
 							? "Marking a photo private needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it, or leave Private out."
-							: "Editing photos needs the Standard or Admin permission level on the project's Photos tool, and the Photos tool must be on in the project.",
+							: "Procore refused editing the photo: the user's permission level on the project's Photos tool is too low for it (Read Only cannot edit photos), or the Photos tool is off in the project. Ask a Procore admin for Standard or Admin on Photos.",
 					404: `Procore has no photo ${imageId} in project ${projectId} that this user can see. Check the Photo ID and the project; a photo in the recycle bin cannot be edited.`,
 				},
 			},
