@@ -490,7 +490,7 @@ describe('Photos permission levels', () => {
 		const ctxFor = (level: 'read_only' | 'standard' | 'admin', image: Json) => {
 			const user = { ...emu.state.users.get(sam)!, photosPermission: level };
 			const parsed = Promise.resolve({ kind: 'json', params: { image } });
-			return { options: emu.options, state: emu.state, query: { project_id: '2001' }, companyId: 1001, auth: { user, token: {}, serviceAccount: false }, body: () => parsed } as Json;
+			return { options: emu.options, state: emu.state, query: { project_id: '2001' }, params: { id: '0' }, companyId: 1001, auth: { user, token: {}, serviceAccount: false }, body: () => parsed } as Json;
 		};
 		await expect(gate(ctxFor('standard', { private: true }), route)).rejects.toMatchObject({ status: 403, body: { errors: expect.stringContaining('mark photos private') } });
 		await expect(gate(ctxFor('standard', { description: 'ok' }), route)).resolves.toBeUndefined();

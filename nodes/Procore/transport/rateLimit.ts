@@ -22,10 +22,15 @@ export class RateBudget {
 	 * each answer's Date header. X-Rate-Limit-Reset is a time on Procore's clock: a machine whose
 	 * clock is a minute fast would otherwise wait a minute too little and send before the reset.
 	 * A Date header is whole seconds, rounded down, and arrives after the network's delay, so each
-	 * sample can only fall short of the true offset: the largest sample seen is the closest, and
-	 * any error left makes the node wait a little longer, never shorter.
+	 * sample can only fall short of the true offset: the largest recent sample is the closest, and
+	 * any error left makes the node wait a little longer, never shorter. Only recent samples count,
+	 * so a clock that is set right (or wrong) while n8n runs is followed within a few answers.
 	 */
-	private clockOffsetMs: number | undefined;
+	private readonly offsetSamples: number[] = [];
+
+	private get clockOffsetMs(): number | undefined {
+		return this.offsetSamples.length ? Math.max(...this.offsetSamples) : undefined;
+	}
 
 	/** Procore's clock now, as well as the answers so far tell it. */
 	serverNow(localNow = Date.now()): number {
@@ -103,8 +108,8 @@ export class RateBudget {
 		this.inFlight = Math.max(0, this.inFlight - 1);
 		const serverDate = Date.parse(headerValue(headers, 'date') ?? '');
 		if (Number.isFinite(serverDate)) {
-			const sample = serverDate - receivedAt;
-			this.clockOffsetMs = this.clockOffsetMs === undefined ? sample : Math.max(this.clockOffsetMs, sample);
+			this.offsetSamples.push(serverDate - receivedAt);
+			if (this.offsetSamples.length > CLOCK_SAMPLES) this.offsetSamples.shift();
 		}
 		const limit = Number(headerValue(headers, 'x-rate-limit-limit'));
 		const remaining = Number(headerValue(headers, 'x-rate-limit-remaining'));
@@ -128,6 +133,9 @@ export class RateBudget {
 		this.blockedUntil = Math.max(this.blockedUntil, until);
 	}
 }
+
+/** Answers whose Date header tells Procore's clock: enough to find a sample close to a whole second. */
+const CLOCK_SAMPLES = 16;
 
 /** The wait Procore asks for is longer than the node may wait. */
 export class BudgetExceeded extends Error {

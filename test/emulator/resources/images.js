@@ -15,7 +15,7 @@
 const crypto = require('crypto');
 const { procoreErrors, isPlainObject, toId, parseBool, UploadedFile } = require('../http');
 const { requireProjectFromQuery, requirePhotosPermission } = require('../access');
-const { registerFileLinks } = require('../files');
+const { keepBuffer, registerFileLinks } = require('../files');
 // List, show, update, delete and the Image object live in photos.js.
 const { imageJson, list, show, update, destroy } = require('../photos');
 const { findOrCreatePath, parsePath, planMtLocation } = require('./locations');
@@ -84,7 +84,7 @@ async function create(ctx) {
 	}
 	if (uploadSource !== undefined && uploadSource !== null && typeof uploadSource !== 'string') throw procoreErrors.validation({ source: ['must be a string'] });
 
-	/** @type {{ filename: string, size: number, sha256: string, contentType: string | null, objectKey: string | null, upload: any, bytes: Buffer | null }} */
+	/** @type {{ filename: string, size: number, sha256: string, contentType: string | null, objectKey: string | null, upload: any, bytes: Buffer | null, file?: string | null }} */
 	let file;
 	if (data !== undefined) {
 		// image[data] only works as a file part of a multipart body (procore-api.md §9.4).
@@ -98,7 +98,8 @@ async function create(ctx) {
 			contentType: data.contentType ?? null,
 			objectKey: null,
 			upload: null,
-			bytes: data.size <= ctx.options.keepBytesUpTo ? data.data : null,
+			// Kept whole for downloads: in memory when small, in a temp file when larger.
+			...keepBuffer(ctx.emu, data.data),
 		};
 	} else {
 		if (typeof uploadUuid !== 'string') throw procoreErrors.validation({ upload_uuid: ['is invalid'] });
@@ -216,6 +217,7 @@ async function create(ctx) {
 		objectKey: file.objectKey,
 		upload: file.upload,
 		bytes: file.bytes,
+		file: file.file ?? null,
 	});
 	ctx.emu.noteImageCreated(img);
 	ctx.json(201, imageJson(ctx, img));
@@ -229,7 +231,7 @@ async function create(ctx) {
  *   description?: string | null, source?: string | null, private?: boolean, starred?: boolean, logDate?: string | null,
  *   dailyLogSegmentId?: number | null, providerType?: string | null, providerId?: number | null,
  *   filename: string, size: number, sha256: string, contentType: string | null, objectKey?: string | null, upload?: any,
- *   bytes?: Buffer | null, createdAt?: string }} spec
+ *   bytes?: Buffer | null, file?: string | null, createdAt?: string }} spec
  */
 function storeImage(emu, spec) {
 	const state = emu.state;
@@ -238,7 +240,7 @@ function storeImage(emu, spec) {
 	const now = spec.createdAt ?? new Date().toISOString();
 	const objectKey = spec.objectKey ?? `companies/${project.companyId}/projects/${project.id}/images/${id}/${spec.filename}`;
 	if (!spec.objectKey) {
-		state.objects.set(objectKey, { key: objectKey, size: spec.size, sha256: spec.sha256, md5: null, contentType: spec.contentType, bytes: spec.bytes ?? null, storedAt: Date.now() });
+		state.objects.set(objectKey, { key: objectKey, size: spec.size, sha256: spec.sha256, md5: null, contentType: spec.contentType, bytes: spec.bytes ?? null, file: spec.file ?? null, storedAt: Date.now() });
 	}
 	const img = {
 		id,
