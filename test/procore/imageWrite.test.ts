@@ -299,6 +299,17 @@ describe('Image → Delete', () => {
 		expect(stored(id).permanentlyDeleted).toBe(true);
 	});
 
+	test('a photo in the recycle bin can still be deleted permanently', async () => {
+		const id = await newPhoto();
+		let run = await runProcore(remove(id));
+		expect(run.error).toBeUndefined();
+		expect(stored(id).permanentlyDeleted).toBeFalsy();
+		run = await runProcore(remove(id, true));
+		expect(run.error).toBeUndefined();
+		expect(run.items[0].json).toEqual({ id, deleted: true, permanently: true });
+		expect(stored(id).permanentlyDeleted).toBe(true);
+	});
+
 	test('403 says deleting photos needs Admin on Photos; the photo stays', async () => {
 		const id = await newPhoto();
 		setPhotosPermission('standard');
