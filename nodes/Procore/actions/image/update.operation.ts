@@ -132,14 +132,14 @@ export async function execute(
 	if (fields.description === '') image.description = '';
 	if (fields.tradeIds !== undefined && image.trade_ids === undefined) image.trade_ids = [];
 
-	if (fields.albumId !== undefined) {
-		image.image_category_id = await albumIdFor(this, run, fields.albumId, { itemIndex, companyId, projectId });
-	}
-	if (Object.keys(image).length === 0) {
+	if (Object.keys(image).length === 0 && fields.albumId === undefined) {
 		throw new NodeOperationError(node, 'No field to update', {
 			itemIndex,
 			description: 'Add at least one field under Update Fields (and give it a value); only those fields are sent to Procore.',
 		});
+	}
+	if (fields.albumId !== undefined) {
+		image.image_category_id = await albumIdFor(this, run, fields.albumId, { itemIndex, companyId, projectId });
 	}
 
 	// As in Create: a location path is found (or made) before the photo changes, so a project that
