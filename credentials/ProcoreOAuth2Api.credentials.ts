@@ -1,4 +1,4 @@
-import type { ICredentialTestRequest, ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
+import type { ICredentialTestRequest, ICredentialType, IDataObject, INodeProperties, Icon } from 'n8n-workflow';
 
 import { hostExpression } from '../nodes/Procore/transport/environments';
 
@@ -162,9 +162,10 @@ export class ProcoreOAuth2Api implements ICredentialType {
 		request: {
 			baseURL: `={{${hostExpression('apiHost', '$credentials')}}}`,
 			url: '/rest/v1.0/me',
-			headers: {
-				'Procore-Company-Id': '={{String($credentials.companyId || "").trim()}}',
-			},
+			// The header goes only when a Company ID is set: Procore answers an empty one like a
+			// missing one (docs/procore-api.md §2), and a user's /me needs none.
+			headers:
+				'={{ String($credentials.companyId || "").trim() ? { "Procore-Company-Id": String($credentials.companyId).trim() } : {} }}' as unknown as IDataObject,
 		},
 	};
 }

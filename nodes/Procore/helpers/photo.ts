@@ -50,6 +50,11 @@ export interface Photo {
 	buffer(): Promise<Buffer>;
 	/** The file in consecutive pieces of `pieceSize` bytes (the last may be shorter), read lazily. */
 	pieces(pieceSize: number): AsyncGenerator<Buffer>;
+	/**
+	 * The first `maxBytes` bytes of the file (all of it when shorter), e.g. to read its EXIF. A file
+	 * n8n keeps outside the item is streamed and the stream closed after those bytes: never read whole.
+	 */
+	head(maxBytes: number): Promise<Buffer>;
 }
 
 const STREAM_CHUNK = 256 * 1024;
@@ -138,17 +143,20 @@ export async function readPhoto(
 		});
 	}
 
-	let head: Buffer = Buffer.alloc(0);
-	for await (const piece of pieces(16)) {
-		head = piece;
-		break;
-	}
+	const head = async (maxBytes: number): Promise<Buffer> => {
+		if (!(maxBytes > 0)) return Buffer.alloc(0);
+		// Leaving the loop ends the generator, which ends the stream under it (its reading stops).
+		for await (const piece of pieces(Math.floor(maxBytes))) return piece;
+		return Buffer.alloc(0);
+	};
+
+	const signature = await head(SIGNATURE_BYTES);
 	// A file too short to carry any signature has nothing to contradict its declared type.
 	const type =
-		detectPhotoType(head) ??
+		detectPhotoType(signature) ??
 		(size < SIGNATURE_BYTES ? ACCEPTED_TYPES.find((accepted) => accepted.mimeType === mimeType.toLowerCase()) : undefined);
 	if (!type) {
-		const hex = [...head.subarray(0, 8)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
+		const hex = [...signature.subarray(0, 8)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
 		throw new NodeOperationError(
 			node,
 			`The file ${label} is not a photo or video Procore's Photos tool takes`,
@@ -158,5 +166,5 @@ export async function readPhoto(
 			},
 		);
 	}
-	return { fileName, mimeType: type.mimeType, size, type, buffer, pieces };
+	return { fileName, mimeType: type.mimeType, size, type, buffer, pieces, head };
 }
