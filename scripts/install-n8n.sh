@@ -9,12 +9,38 @@ dir="$PROCORE_CACHE/n8n-$N8N_VERSION"
 if [ -x "$dir/node_modules/.bin/n8n" ] && [ -f "$dir/.ready" ]; then
   echo "$dir"; exit 0
 fi
-echo "Installing n8n $N8N_VERSION into $dir (first time only: about 5-8 minutes, ~3 GB) ..." >&2
+echo "Installing n8n $N8N_VERSION into $dir" >&2
+echo "(first time only: about 5-8 minutes and ~3 GB of disk; later runs reuse it)" >&2
 mkdir -p "$dir"
+started=$SECONDS
+
+# npm shows no progress when its output is not a terminal (and its log is minutes of silence even
+# when it is), so report the size of the folder as it fills, every 20 seconds, until the step ends.
+with_progress() {
+  local what="$1"; shift
+  "$@" >&2 &
+  local pid=$!
+  while ! wait_or_tick "$pid"; do
+    printf '  ... %s: %s on disk so far (%d s)\n' "$what" "$(du -sh "$dir" 2>/dev/null | cut -f1)" "$((SECONDS - started))" >&2
+  done
+  wait "$pid"
+}
+# Succeeds once the process has ended; fails after 20 s while it is still running.
+wait_or_tick() {
+  local i
+  for i in $(seq 1 20); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 1
+  done
+  return 1
+}
+
 # --ignore-scripts: the Kafka node's install script downloads from the internet, which fails here.
 # The two native addons n8n itself needs are rebuilt from source below, offline.
-npm install --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error "n8n@$N8N_VERSION" >&2
-echo "Building n8n's native addons (sqlite3, isolated-vm) for Node $(node --version) ..." >&2
-(cd "$dir" && npm rebuild sqlite3 isolated-vm >&2)
+echo "Downloading n8n and its packages from the npm registry ..." >&2
+with_progress downloading npm install --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error "n8n@$N8N_VERSION"
+echo "Building n8n's native addons (sqlite3, isolated-vm) for Node $(node --version), about 1-2 minutes ..." >&2
+with_progress building bash -c 'cd "$1" && npm rebuild sqlite3 isolated-vm' _ "$dir"
 touch "$dir/.ready"
+echo "n8n $N8N_VERSION is ready ($(du -sh "$dir" | cut -f1), $((SECONDS - started)) s)" >&2
 echo "$dir"

@@ -2,14 +2,17 @@
 // installed as a community node, runs the shipped example workflow on the sample photos, and
 // prints what arrived in "Procore". Exits 0 only if every photo arrived intact.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import * as lib from './lib.mjs';
+
+// Ctrl-C still removes the packed tarball and n8n's user folder (lib removes them on exit).
+lib.removeTemporaryOnSignals();
 
 const PHOTOS = join(lib.ROOT, 'test', 'fixtures', 'photos');
 const step = (text) => console.log(`\n▶ ${text}`);
 
-step('Making sure n8n 2.41.1 is installed (the first time takes a few minutes)');
+step('Making sure n8n 2.41.1 is installed (the first time: about 5-8 minutes and ~3 GB of disk)');
 const n8nDir = lib.ensureN8n();
 step('Building and packing n8n-nodes-procore');
 const tarball = lib.buildAndPack();
@@ -55,5 +58,6 @@ try {
 } finally {
 	await emu.close();
 	lib.removeFolder(userFolder);
+	lib.removeFolder(dirname(tarball));
 }
 process.exit(failed ? 1 : 0);

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +13,42 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const PACKAGE = 'n8n-nodes-procore';
 export const NODE_TYPE = `${PACKAGE}.procore`;
 export const ENCRYPTION_KEY = 'n8n-nodes-procore-local-test-key';
+
+// Everything this process puts in the temporary folder (packed tarballs, n8n user folders, browser
+// profiles) and every n8n it starts is recorded here, so that nothing is left behind however the
+// process ends: a failing test, an exception, process.exit or (with removeTemporaryOnSignals) Ctrl-C.
+const temporaryFolders = new Set();
+const runningChildren = new Set();
+
+/** A new folder in the system's temporary folder, removed when this process exits at the latest. */
+export function temporaryFolder(prefix) {
+	const folder = mkdtempSync(join(tmpdir(), prefix));
+	temporaryFolders.add(folder);
+	return folder;
+}
+
+/** Records a child process: stopped when this process exits, if still running. */
+export function trackProcess(child) {
+	runningChildren.add(child);
+	child.once('exit', () => runningChildren.delete(child));
+	return child;
+}
+
+/** Kills what is still running and removes every temporary folder. Synchronous: safe on 'exit'. */
+export function removeTemporary() {
+	for (const child of runningChildren) child.kill('SIGKILL');
+	runningChildren.clear();
+	for (const folder of temporaryFolders) rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
+	temporaryFolders.clear();
+}
+process.on('exit', removeTemporary);
+
+/** Ctrl-C (or a kill) ends the process through process.exit, so the 'exit' clean-up runs. */
+export function removeTemporaryOnSignals() {
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+		process.once(signal, () => process.exit(128 + constants.signals[signal]));
+	}
+}
 
 /** Node 24 (n8n 2.x needs it), from the project's bootstrap script; fetched once if missing. */
 export function node24() {
@@ -40,7 +76,7 @@ export function buildAndPack() {
 	const { bin } = node24();
 	const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
 	execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
-	const dest = mkdtempSync(join(tmpdir(), 'procore-pack-'));
+	const dest = temporaryFolder('procore-pack-');
 	const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', dest], { cwd: ROOT, env, encoding: 'utf8' })
 		.trim()
 		.split('\n')
@@ -50,7 +86,7 @@ export function buildAndPack() {
 
 /** A fresh n8n user folder with the packed package installed as a community node. */
 export function makeUserFolder(tarball, prefix = 'procore-n8n-e2e-') {
-	const userFolder = mkdtempSync(join(tmpdir(), prefix));
+	const userFolder = temporaryFolder(prefix);
 	installPackage(tarball, userFolder);
 	return userFolder;
 }
@@ -73,13 +109,24 @@ export function n8nEnv(userFolder, extra = {}) {
 		npm_config_nodedir: nodedir,
 		N8N_USER_FOLDER: userFolder,
 		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
+		// Nothing here reaches the internet: no telemetry, version checks or templates, no MCP server
+		// registry (its module fetches api.n8n.io at start) and no list of verified community nodes
+		// (fetched from api.n8n.io when the editor opens). Offline, each of those logs a stack trace.
+		// Community packages stay enabled: that is how this package is installed.
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_DISABLED_MODULES: 'mcp-registry',
+		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_SECURE_COOKIE: 'false',
 		N8N_LOG_LEVEL: 'warn',
-		N8N_RUNNERS_ENABLED: 'true',
+		// Set explicitly so that n8n's start-up deprecation notice has nothing to say about them:
+		// community packages stay installable, and the limits n8n announces as its future defaults.
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+		N8N_RUNNERS_TASK_TIMEOUT: '300',
+		N8N_COMPRESSION_NODE_MAX_DECOMPRESSED_SIZE_BYTES: String(256 * 1024 * 1024),
+		N8N_COMPRESSION_NODE_MAX_ZIP_ENTRIES: '1000',
 		N8N_RESTRICT_FILE_ACCESS_TO: join(ROOT, 'test', 'fixtures') + ';' + tmpdir(),
 		N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
 		DB_SQLITE_POOL_SIZE: '2',
@@ -100,10 +147,12 @@ export async function n8n(n8nDir, userFolder, args, extraEnv = {}) {
 	const broker = await brokerPort();
 	return await new Promise((resolvePromise) => {
 		const { node } = node24();
-		const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], {
-			env: n8nEnv(userFolder, { ...broker, ...extraEnv }),
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		const child = trackProcess(
+			spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], {
+				env: n8nEnv(userFolder, { ...broker, ...extraEnv }),
+				stdio: ['ignore', 'pipe', 'pipe'],
+			}),
+		);
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -146,10 +195,10 @@ export function nodeError(data, nodeName) {
 }
 
 /** A credential pointing at a local emulator (Custom environment). */
-export function emulatorCredential(emu, { id = 'procoreEmulator1', grantType = 'clientCredentials', clientSecret } = {}) {
+export function emulatorCredential(emu, { id = 'procoreEmulator1', name = 'Procore (local emulator)', grantType = 'clientCredentials', clientSecret } = {}) {
 	return {
 		id,
-		name: 'Procore (local emulator)',
+		name,
 		type: 'procoreOAuth2Api',
 		data: {
 			environment: 'custom',
@@ -174,18 +223,28 @@ export function freePort() {
 	});
 }
 
-/** Starts `n8n start` and waits until it answers. */
-export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { inherit = false } = {}) {
+/**
+ * Starts `n8n start` and waits until it answers. `onOutput` receives n8n's console output as it
+ * comes (stdout and stderr); without it the output is only kept for the error message.
+ */
+export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { onOutput } = {}) {
 	const { node } = node24();
 	const broker = await brokerPort();
-	const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
-		env: n8nEnv(userFolder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
-		stdio: inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-		detached: false,
-	});
+	const child = trackProcess(
+		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
+			env: n8nEnv(userFolder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: `http://localhost:${port}/`, N8N_WEBHOOK_URL: `http://localhost:${port}/`, ...extraEnv }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: false,
+		}),
+	);
 	let log = '';
-	child.stdout?.on('data', (chunk) => (log += chunk));
-	child.stderr?.on('data', (chunk) => (log += chunk));
+	for (const stream of [child.stdout, child.stderr]) {
+		stream.setEncoding('utf8');
+		stream.on('data', (chunk) => {
+			if (onOutput) onOutput(chunk);
+			else log += chunk;
+		});
+	}
 	const deadline = Date.now() + 180_000;
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) throw new Error(`n8n exited early (${child.exitCode}):\n${log}`);
@@ -197,8 +256,27 @@ export async function startN8n(n8nDir, userFolder, port, extraEnv = {}, { inheri
 		}
 		await new Promise((r) => setTimeout(r, 500));
 	}
-	child.kill('SIGTERM');
+	await stopProcess(child);
 	throw new Error(`n8n did not start within 180 s:\n${log}`);
+}
+
+/**
+ * Stops an n8n and waits until it has exited: n8n still writes to its user folder while it shuts
+ * down, so removing the folder earlier can leave part of it behind.
+ */
+export async function stopProcess(child, graceMs = 15_000) {
+	if (!child || child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+	child.kill('SIGTERM');
+	const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+	if (timedOut) {
+		child.kill('SIGKILL');
+		await Promise.race([exited, sleep(5_000)]);
+	}
+}
+
+function sleep(ms) {
+	return new Promise((resolvePromise) => setTimeout(resolvePromise, ms).unref());
 }
 
 export function sha256File(path) {
@@ -206,7 +284,8 @@ export function sha256File(path) {
 }
 
 export function removeFolder(folder) {
-	rmSync(folder, { recursive: true, force: true });
+	rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
+	temporaryFolders.delete(folder);
 }
 
 /** The emulator of the project, started in this process. */

@@ -6,11 +6,13 @@
 //   2. in a workflow, the Procore node's Company, Project and Album are picked from the lists
 //      (loaded from the emulator with the token just obtained), "Execute step" uploads a photo read
 //      from disk, and the image is checked in the emulator.
-// Screenshots go to test-artifacts/ (also one per failing step, named failure-*.png).
+//   3. the example workflow (examples/upload-photos.workflow.json, as `npm run demo` runs it) is
+//      executed from the editor and its output table shown.
+// Screenshots go to test-artifacts/ (also one per failing step, named failure-*.png). With
+// UPDATE_DOCS_PICTURES=1 the two the README shows are also written to docs/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -27,10 +29,16 @@ const CHROMIUM_ARGS = [
 	'--no-first-run',
 ];
 const ARTIFACTS = join(lib.ROOT, 'test-artifacts');
+const DOCS = join(lib.ROOT, 'docs');
+const UPDATE_DOCS_PICTURES = process.env.UPDATE_DOCS_PICTURES === '1';
+// The README's pictures are cropped to what they show; a bigger file means a bad crop.
+const MAX_PICTURE_BYTES = 300_000;
+const PHOTOS = join(lib.ROOT, 'test', 'fixtures', 'photos');
 const PHOTO = join(lib.ROOT, 'test', 'fixtures', 'photos', 'north-facade.jpg');
 const CREDENTIAL_NAME = 'Procore (emulator, browser test)';
 const NODE_NAME = 'Upload to Procore';
-const STEP_TIMEOUT = 20_000;
+// Generous: on a shared 2-core machine under load the editor has taken 20 s to draw a canvas.
+const STEP_TIMEOUT = 60_000;
 
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
@@ -75,7 +83,7 @@ before(
 		for (const name of readdirSync(ARTIFACTS)) {
 			if (name.startsWith('failure-')) rmSync(join(ARTIFACTS, name), { force: true });
 		}
-		browserDir = mkdtempSync(join(tmpdir(), 'procore-chromium-'));
+		browserDir = lib.temporaryFolder('procore-chromium-');
 		// n8n marks its elements with data-test-id (Playwright's default is data-testid).
 		playwright.selectors.setTestIdAttribute('data-test-id');
 		context = await playwright.chromium.launchPersistentContext(browserDir, {
@@ -86,6 +94,9 @@ before(
 			timeout: 30_000,
 		});
 		context.setDefaultTimeout(STEP_TIMEOUT);
+		// A first load parses several MB of the editor's JavaScript: on a busy 2-core machine that
+		// alone has taken 25-30 s.
+		context.setDefaultNavigationTimeout(90_000);
 		await context.addCookies(
 			cookie.split('; ').map((pair) => {
 				const at = pair.indexOf('=');
@@ -95,13 +106,13 @@ before(
 		page = context.pages()[0] ?? (await context.newPage());
 		console.log(`  set-up total: ${seconds(started)}`);
 	},
-	{ timeout: 110_000 },
+	{ timeout: 180_000 },
 );
 
 after(
 	async () => {
 		await withTimeout(context?.close(), 10_000).catch(() => {});
-		await stopN8n(n8nProcess);
+		await lib.stopProcess(n8nProcess);
 		await withTimeout(emu?.close(), 5_000).catch(() => {});
 		if (userFolder) lib.removeFolder(userFolder);
 		if (browserDir) lib.removeFolder(browserDir);
@@ -117,10 +128,13 @@ after(
 async function startN8n(n8nDir, folder, port, timeoutMs) {
 	const { node } = lib.node24();
 	const host = `http://localhost:${port}/`;
-	n8nProcess = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
-		env: lib.n8nEnv(folder, { N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: host, WEBHOOK_URL: host }),
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	const broker = await lib.brokerPort();
+	n8nProcess = lib.trackProcess(
+		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], {
+			env: lib.n8nEnv(folder, { ...broker, N8N_PORT: String(port), N8N_HOST: 'localhost', N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_EDITOR_BASE_URL: host, N8N_WEBHOOK_URL: host }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		}),
+	);
 	let log = '';
 	n8nProcess.stdout.on('data', (chunk) => (log += chunk));
 	n8nProcess.stderr.on('data', (chunk) => (log += chunk));
@@ -145,17 +159,6 @@ function withTimeout(promise, ms) {
 	]);
 }
 
-async function stopN8n(child) {
-	if (!child || child.exitCode !== null || child.signalCode !== null) return;
-	const exited = new Promise((resolve) => child.once('exit', resolve));
-	child.kill('SIGTERM');
-	try {
-		await withTimeout(exited, 15_000);
-	} catch {
-		child.kill('SIGKILL');
-		await withTimeout(exited, 5_000).catch(() => {});
-	}
-}
 
 /** Runs a test body; on failure saves a screenshot of the page as it was. */
 async function step(name, body) {
@@ -174,6 +177,17 @@ async function step(name, body) {
 	}
 }
 
+/** A picture for the README (a locator's box, or a clip of the page), into test-artifacts/ and, when asked, docs/. */
+async function picture(target, name, clip) {
+	const png = await target.screenshot({ animations: 'disabled', caret: 'hide', ...(clip ? { clip } : {}) });
+	assert.ok(png.length < MAX_PICTURE_BYTES, `${name} is ${png.length} bytes: crop it closer`);
+	writeFileSync(join(ARTIFACTS, name), png);
+	if (UPDATE_DOCS_PICTURES) {
+		mkdirSync(DOCS, { recursive: true });
+		writeFileSync(join(DOCS, name), png);
+	}
+}
+
 /** Waits until an input shows the text (n8n updates its inputs asynchronously). */
 async function waitForValue(input, expected, what) {
 	const deadline = Date.now() + 5_000;
@@ -188,7 +202,7 @@ async function waitForValue(input, expected, what) {
 
 /** Waits until an element's text matches, and returns the text. */
 async function waitForText(locator, pattern, what) {
-	const deadline = Date.now() + 10_000;
+	const deadline = Date.now() + 30_000;
 	let text;
 	while (Date.now() < deadline) {
 		text = await locator.innerText().catch(() => '');
@@ -216,8 +230,8 @@ async function rest(path, init = {}) {
 	return body.data ?? body;
 }
 
-describe('the n8n editor in Chromium', { timeout: 100_000 }, () => {
-	test('a Procore credential made in the UI connects through the authorization-code popup', { timeout: 50_000 }, () =>
+describe('the n8n editor in Chromium', { timeout: 420_000 }, () => {
+	test('a Procore credential made in the UI connects through the authorization-code popup', { timeout: 140_000 }, () =>
 		step('credential', async () => {
 			await page.goto(`${baseUrl}/home/credentials`);
 			await page.getByRole('button', { name: 'Create credential' }).first().click();
@@ -283,7 +297,7 @@ describe('the n8n editor in Chromium', { timeout: 100_000 }, () => {
 		}),
 	);
 
-	test('Company, Project and Album picked from the lists; "Execute step" uploads the photo', { timeout: 50_000 }, () =>
+	test('Company, Project and Album picked from the lists; "Execute step" uploads the photo', { timeout: 140_000 }, () =>
 		step('node', async () => {
 			assert.ok(connected.credentialId, 'needs the credential of the previous test');
 			const workflow = await rest('/rest/workflows', {
@@ -349,6 +363,7 @@ describe('the n8n editor in Chromium', { timeout: 100_000 }, () => {
 				assert.equal(call.headers.authorization, `Bearer ${connected.accessToken}`);
 			}
 			await page.screenshot({ path: join(ARTIFACTS, 'procore-node-panel.png') });
+			await picture(ndv.getByTestId('node-parameters'), 'procore-node-form.png');
 
 			const imagesBefore = emu.state.images.size;
 			await ndv.getByTestId('node-execute-button').click();
@@ -374,6 +389,59 @@ describe('the n8n editor in Chromium', { timeout: 100_000 }, () => {
 			assert.match(shown, /"image_category_name":\s*"Safety Walks"/);
 			await page.screenshot({ path: join(ARTIFACTS, 'procore-output.png') });
 			console.log(`  created image ${image.id} in album ${album.id} "${album.name}" of project ${image.projectId}`);
+		}),
+	);
+	test('the example workflow, executed from the editor, uploads every sample photo and shows them in a table', { timeout: 140_000 }, () =>
+		step('example', async () => {
+			const credential = await lib.createCredential(baseUrl, cookie, lib.emulatorCredential(emu, { name: 'Procore emulator: service account' }));
+			const example = JSON.parse(readFileSync(join(lib.ROOT, 'examples', 'upload-photos.workflow.json'), 'utf8'));
+			for (const node of example.nodes) {
+				if (node.type === 'n8n-nodes-base.readWriteFile') node.parameters.fileSelector = `${PHOTOS}/*.{jpg,jpeg,png}`;
+				if (node.credentials) node.credentials.procoreOAuth2Api = { id: credential.id, name: credential.name };
+			}
+			const workflow = await rest('/rest/workflows', {
+				method: 'POST',
+				body: JSON.stringify({ name: example.name, active: false, nodes: example.nodes, connections: example.connections, settings: example.settings }),
+			});
+			const photos = readdirSync(PHOTOS).filter((name) => /\.(jpe?g|png)$/i.test(name));
+			const imagesBefore = emu.state.images.size;
+
+			await page.goto(`${baseUrl}/workflow/${workflow.id}`);
+			await page.getByTestId('execute-workflow-button').click();
+			const deadline = Date.now() + STEP_TIMEOUT;
+			while (emu.state.images.size < imagesBefore + photos.length && Date.now() < deadline) await page.waitForTimeout(250);
+			assert.equal(emu.state.images.size, imagesBefore + photos.length);
+			const created = [...emu.state.images.values()].slice(-photos.length);
+			for (const name of photos) {
+				const image = created.find((entry) => entry.filename === name);
+				assert.equal(image?.sha256, lib.sha256File(join(PHOTOS, name)), name);
+			}
+
+			// The logs panel under the canvas shows the last node's output as a table. For the picture:
+			// the panel made taller, and every column but the file name kept to one line (n8n's
+			// "Collapse rows" on a column), so that the five rows fit.
+			const logs = page.getByTestId('logs-panel');
+			const table = logs.locator('table');
+			if (!(await table.isVisible())) await logs.getByText('Logs').first().click();
+			await waitForText(logs.getByTestId('logs-overview-status'), /Success/i, 'the logs panel');
+			await waitForText(table, /north-facade\.jpg/, 'the output table');
+			const panel = await logs.boundingBox();
+			await page.mouse.move(panel.x + panel.width / 2, panel.y + 1);
+			await page.mouse.down();
+			await page.mouse.move(panel.x + panel.width / 2, panel.y - 150, { steps: 5 });
+			await page.mouse.up();
+			const filenameHeader = table.locator('th').filter({ hasText: /^filename$/ }).first();
+			await filenameHeader.hover();
+			await filenameHeader.getByRole('button', { name: 'Collapse rows' }).click();
+			await page.mouse.move(0, 0);
+			const rows = await table.locator('tbody tr').allInnerTexts();
+			assert.equal(rows.length, photos.length, rows.join('\n'));
+			for (const name of photos) assert.ok(rows.some((row) => row.includes(name)), `${name} not in the output table`);
+			// From just above the nodes to just below the table.
+			const nodes = await page.getByTestId('canvas-node').first().boundingBox();
+			const tableBox = await table.boundingBox();
+			const top = Math.max(0, nodes.y - 40);
+			await picture(page, 'procore-example-run.png', { x: 0, y: top, width: 1600, height: Math.min(1000, tableBox.y + tableBox.height + 24) - top });
 		}),
 	);
 });

@@ -1,6 +1,7 @@
 // n8n's own credential test (the editor's "Test" button) on a running n8n 2.41.1 with the package
 // installed from its tarball: a good Procore credential passes, a wrong secret says why.
 import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import * as lib from '../../scripts/n8n/lib.mjs';
@@ -10,10 +11,11 @@ let n8nProcess;
 let baseUrl;
 let cookie;
 let userFolder;
+let tarball;
 
 before(async () => {
 	const n8nDir = lib.ensureN8n();
-	const tarball = lib.buildAndPack();
+	tarball = lib.buildAndPack();
 	emu = await lib.startEmulator();
 	userFolder = lib.makeUserFolder(tarball);
 	const port = await lib.freePort();
@@ -25,9 +27,10 @@ before(async () => {
 });
 
 after(async () => {
-	n8nProcess?.kill('SIGTERM');
+	await lib.stopProcess(n8nProcess);
 	await emu?.close();
 	if (userFolder) lib.removeFolder(userFolder);
+	if (tarball) lib.removeFolder(dirname(tarball));
 });
 
 test('a service-account credential: "Connection successful", after n8n fetched a token and called /me', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import * as lib from '../../scripts/n8n/lib.mjs';
@@ -108,6 +108,7 @@ after(async () => {
 	await emu?.close();
 	staticServer?.close();
 	for (const folder of folders) lib.removeFolder(folder);
+	if (tarball) lib.removeFolder(dirname(tarball));
 });
 
 function storedBySha() {

@@ -48,8 +48,8 @@ const DEFAULTS = {
 	spikeLimit: 0,
 	spikeWindowMs: 10 * 1000,
 	/**
-	 * Requests arriving within this long (plus two latencies) of a 429/503 were already in flight
-	 * when it was sent, so they do not count as sent before the reset.
+	 * Requests arriving within this long (plus two latencies) after a 429/503 was fully written
+	 * were already in flight when it was sent, so they do not count as sent before the reset.
 	 */
 	inFlightGraceMs: 100,
 	/** Send Retry-After with the limiter's 429s (UNCONFIRMED whether Procore does; default no). */
@@ -119,7 +119,7 @@ function newStats() {
 		requestsBeforeReset: 0,
 		/** Requests a token sent before the Retry-After of a 503 it had received. */
 		requestsBeforeRetryAfter: 0,
-		/** @type {Array<{ at: number, method: string, path: string, waitUntil: number, kind: string }>} */
+		/** `toldAt`: when the 429/503 that said to wait was fully written. @type {Array<{ at: number, toldAt: number | null, method: string, path: string, waitUntil: number, kind: string }>} */
 		earlyRequests: [],
 		/** 429s sent (limiter and injected). */
 		rateLimited: 0,
@@ -354,6 +354,8 @@ async function startEmulator(options = {}) {
 			internalError: () => s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.'),
 		}),
 	];
+	// The in-flight grace of a 429/503 runs from when it was fully written (see ratelimit.js).
+	servers[1].on('request', (req, res) => res.on('finish', () => emu.rate.answered(req, res)));
 	try {
 		const [loginPort, apiPort, storagePort] = [
 			await listen(servers[0], opts.host, opts.loginPort),

@@ -12,7 +12,9 @@
  * so a client that trusts a clock running ahead of Procore's comes back too early.
  *
  * It also remembers, per token, until when a 429 (or a 503 with Retry-After) told the client to
- * wait, and counts requests that came earlier in emu.stats.
+ * wait, and counts requests that came earlier in emu.stats. The in-flight grace runs from when
+ * that answer was fully written, not from when it was decided: a client cannot have read it
+ * before, and on a busy machine the two can be far apart.
  */
 
 class RateLimiter {
@@ -21,7 +23,7 @@ class RateLimiter {
 		this.emu = emu;
 		/** @type {Map<string, { hourEnd: number, hourCount: number, spikeEnd: number, spikeCount: number }>} */
 		this.windows = new Map();
-		/** @type {Map<string, { until: number, kind: '429' | '503', since: number }>} */
+		/** @type {Map<string, { until: number, kind: '429' | '503', answeredAt: number | null }>} */
 		this.blocked = new Map();
 	}
 
@@ -85,7 +87,23 @@ class RateLimiter {
 	 */
 	block(key, until, kind) {
 		const prev = this.blocked.get(key);
-		if (!prev || prev.until < until) this.blocked.set(key, { until, kind, since: this.emu.now() });
+		if (!prev || prev.until < until) this.blocked.set(key, { until, kind, answeredAt: null });
+	}
+
+	/**
+	 * An api response was fully written: if it was the 429/503 that told this token to wait, the
+	 * in-flight grace starts now.
+	 * @param {import('http').IncomingMessage} req
+	 * @param {import('http').ServerResponse} res
+	 */
+	answered(req, res) {
+		const told = res.statusCode === 429 || (res.statusCode === 503 && res.hasHeader('retry-after'));
+		if (!told) return;
+		// The same key as access.js gives the request.
+		const m = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
+		const key = m ? `token:${m[1]}` : `anonymous:${req.socket?.remoteAddress ?? ''}`;
+		const b = this.blocked.get(key);
+		if (b && b.answeredAt === null) b.answeredAt = this.emu.now();
 	}
 
 	/**
@@ -103,13 +121,14 @@ class RateLimiter {
 		}
 		// A request already on its way when the 429/503 was sent cannot be called back: only
 		// those that arrive after the client could have read the answer count as early.
+		if (b.answeredAt === null) return;
 		const opts = this.emu.options;
 		const grace = opts.inFlightGraceMs + 2 * opts.latencyMs;
-		if (at < b.since + grace) return;
+		if (at < b.answeredAt + grace) return;
 		const stats = this.emu.stats;
 		if (b.kind === '429') stats.requestsBeforeReset++;
 		else stats.requestsBeforeRetryAfter++;
-		stats.earlyRequests.push({ at, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
+		stats.earlyRequests.push({ at, toldAt: b.answeredAt, method: record.method, path: record.path, waitUntil: b.until, kind: b.kind });
 	}
 }
 

@@ -3,79 +3,57 @@
  * (the name Procore requires is read when not changed), Delete (the default album protected) and
  * Get or Create (one album however many items name it).
  */
-import { runNode } from '../engine';
+import type { InputItem } from '../engine';
 import {
 	ACME,
 	BETA,
-	createParameters,
-	emulator,
+	createImage,
 	HARBOR_TOWER,
 	photoItem,
 	PNG_1X1,
-	procoreCredential,
-	procoreNode,
 	rl,
-	serviceAccount,
+	runOperation,
 	SITE_PROGRESS,
-	type Emulator,
 	UNCLASSIFIED,
+	useEmulator,
 } from './fixtures';
 
 const SAFETY_WALKS = 5003;
 const PROJECT = Number(HARBOR_TOWER);
+/** The service account the tests' credential uses (emulator README, seeded data). */
 const SERVICE_ACCOUNT_USER = 3900;
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
-beforeEach(() => {
-	emu.reset();
-	setPhotosPermission('admin');
-});
+const emu = useEmulator();
+beforeEach(() => setPhotosPermission('admin'));
 
+/** The service account's level on the Photos tool (emulator: Procore's permissions matrix). */
 function setPhotosPermission(level: 'read_only' | 'standard' | 'admin') {
 	const user = emu.state.users.get(SERVICE_ACCOUNT_USER) as { photosPermission?: string } | undefined;
 	if (!user) throw new Error('the service account is not in the emulator');
 	user.photosPermission = level;
 }
 
+/** Runs an Album operation in Harbor Tower (parameters may name another company and project). */
 async function runAlbum(
 	operation: string,
 	parameters: Record<string, unknown> = {},
-	inputItems: unknown[] = [{ json: {} }],
-	options: Record<string, unknown> = {},
+	items: InputItem[] = [{ json: {} }],
+	options: { continueOnFail?: boolean } = {},
 ) {
-	return await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: {
-			resource: 'album',
-			operation,
-			companyId: rl(ACME),
-			projectId: rl(HARBOR_TOWER),
-			advancedOptions: {},
-			...parameters,
-		},
-		inputItems: inputItems as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
+	return await runOperation({
+		resource: 'album',
+		operation,
+		parameters: { companyId: rl(ACME), projectId: rl(HARBOR_TOWER), advancedOptions: {}, ...parameters },
+		items,
 		...options,
 	});
 }
 
 /** A photo made by the node in the given album. */
 async function newPhoto(albumId: number): Promise<number> {
-	const run = await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: createParameters({ uploadMethod: 'inline', albumId: rl(String(albumId)) }),
-		inputItems: [photoItem(PNG_1X1, 'cover.png', 'image/png')] as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
-	});
+	const run = await createImage({ uploadMethod: 'inline', albumId: rl(String(albumId)) }, [
+		photoItem(PNG_1X1, 'cover.png', 'image/png'),
+	]);
 	expect(run.error).toBeUndefined();
 	emu.reset();
 	return Number(run.items[0].json.id);

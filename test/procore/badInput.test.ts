@@ -1,38 +1,16 @@
-import { runNode } from '../engine';
-import {
-	createParameters,
-	emulator,
-	jpegBytes,
-	photoItem,
-	procoreCredential,
-	procoreNode,
-	rl,
-	serviceAccount,
-	type Emulator,
-} from './fixtures';
+import type { InputItem } from '../engine';
+import { createImage, jpegBytes, photoItem, rl, useEmulator } from './fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
-const run = async (parameters: Record<string, unknown>, inputItems: unknown[], continueOnFail = false) =>
-	await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: createParameters(parameters),
-		inputItems: inputItems as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) as never },
-		continueOnFail,
-	});
+const run = async (parameters: Record<string, unknown>, items: InputItem[], continueOnFail = false) =>
+	await createImage(parameters, items, { continueOnFail });
 
 const PDF = Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n');
 const photo = () => photoItem(jpegBytes(2048), 'site.jpg');
 
 /** Each bad value, and the message and hint the user sees. No request may reach Procore for it. */
-const BAD_INPUTS: Array<[string, Record<string, unknown>, unknown, RegExp, RegExp]> = [
+const BAD_INPUTS: Array<[string, Record<string, unknown>, InputItem, RegExp, RegExp]> = [
 	['a missing binary field', {}, { json: {}, binary: { attachment_0: photo().binary.data } }, /^No binary field "data" on item 0$/, /has binary field "attachment_0"/],
 	['no binary data at all', {}, { json: { subject: 'hi' } }, /^No binary field "data" on item 0$/, /has no binary data at all/],
 	['a blank Input Binary Field', { binaryPropertyName: ' ' }, photo(), /^Input Binary Field is empty$/, /usually "data"/],
@@ -73,7 +51,7 @@ test('typed values are checked by n8n itself before the run: the editor shows th
 });
 
 describe('Continue On Fail', () => {
-	const mixed = () => [
+	const mixed = (): InputItem[] => [
 		photoItem(jpegBytes(1000), 'a.jpg'),
 		{ json: { note: 'no file' } },
 		photoItem(jpegBytes(1001), 'c.jpg'),

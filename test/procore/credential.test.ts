@@ -1,18 +1,16 @@
 import { ClientOAuth2 } from '@n8n/client-oauth2';
 
-import { evaluateWithCredentials, resolveCredential, runNode } from '../engine';
+import { evaluateWithCredentials, resolveCredential, type InputItem } from '../engine';
 import {
 	CLIENT_ID,
 	CLIENT_SECRET,
-	createParameters,
-	emulator,
+	createImage,
 	jpegBytes,
 	photoItem,
 	procoreCredential,
-	procoreNode,
 	serviceAccount,
 	userLogin,
-	type Emulator,
+	useEmulator,
 } from './fixtures';
 
 const TYPE = 'procoreOAuth2Api';
@@ -53,21 +51,10 @@ describe('the credential names the hosts of its environment', () => {
 });
 
 describe('token grants against the emulator, through n8n', () => {
-	let emu: Emulator;
-	beforeAll(async () => {
-		emu = await emulator({ autoApprove: true });
-	});
-	afterAll(async () => await emu.close());
-	beforeEach(() => emu.reset());
+	const emu = useEmulator({ autoApprove: true });
 
-	const upload = async (credentials: Record<string, unknown>, inputItems = [photoItem(jpegBytes(500))]) =>
-		await runNode({
-			nodeType: procoreNode,
-			credentialTypes: [procoreCredential],
-			parameters: createParameters(),
-			inputItems,
-			credentials: { [TYPE]: credentials as never },
-		});
+	const upload = async (credentials: Record<string, unknown>, items: InputItem[] = [photoItem(jpegBytes(500))], continueOnFail = false) =>
+		await createImage({}, items, { credentials, continueOnFail });
 
 	test('authorization code: the approval redirect carries a code that n8n’s OAuth client exchanges, once', async () => {
 		const data = resolve(userLogin(emu, { oauthTokenData: undefined }));
@@ -131,14 +118,8 @@ describe('token grants against the emulator, through n8n', () => {
 		const credentials = userLogin(emu);
 		emu.faults.revokeAllRefreshTokens();
 		emu.faults.expireAllAccessTokens();
-		const run = await runNode({
-			nodeType: procoreNode,
-			credentialTypes: [procoreCredential],
-			parameters: createParameters(),
-			inputItems: [photoItem(jpegBytes(10), 'a.jpg'), photoItem(jpegBytes(11), 'b.jpg'), photoItem(jpegBytes(12), 'c.jpg')],
-			credentials: { [TYPE]: credentials as never },
-			continueOnFail: true,
-		});
+		const items = [photoItem(jpegBytes(10), 'a.jpg'), photoItem(jpegBytes(11), 'b.jpg'), photoItem(jpegBytes(12), 'c.jpg')];
+		const run = await upload(credentials, items, true);
 		expect(`${run.error?.message} ${run.error?.description}`).toMatch(/reconnect/i);
 		// One refresh attempt for the whole run, no photo: the other items never tried.
 		expect(emu.stats.refreshAttempts).toBe(1);
@@ -152,11 +133,12 @@ describe('token grants against the emulator, through n8n', () => {
 		const check = async (data: Record<string, unknown>, token: string) => {
 			const resolved = resolve(data);
 			const url = `${String(evaluateWithCredentials(request.baseURL as string, resolved))}${request.url}`;
-			const company = String(evaluateWithCredentials(request.headers?.['Procore-Company-Id'] as string, resolved));
-			return await fetch(url, {
-				headers: { Authorization: `Bearer ${token}`, ...(company ? { 'Procore-Company-Id': company } : {}) },
-			});
+			// The headers are one expression: the request n8n sends is exactly what it yields.
+			const headers = evaluateWithCredentials(request.headers as unknown as string, resolved) as Record<string, string>;
+			sentHeaders.push(headers);
+			return await fetch(url, { headers: { Authorization: `Bearer ${token}`, ...headers } });
 		};
+		const sentHeaders: Array<Record<string, string>> = [];
 		const user = await check(userLogin(emu), emu.issueToken().access_token);
 		expect(user.status).toBe(200);
 		expect(await user.json()).toMatchObject({ id: 3001 });
@@ -165,6 +147,8 @@ describe('token grants against the emulator, through n8n', () => {
 		const noCompany = await check(serviceAccount(emu, { companyId: '' }), service);
 		expect(noCompany.status).toBe(400);
 		expect(await noCompany.text()).toMatch(/Missing Procore-Company-Id header/);
+		// Never an empty header: a user without Company ID sends none, a service account its own.
+		expect(sentHeaders).toEqual([{}, { 'Procore-Company-Id': '1001' }, {}]);
 	});
 });
 

@@ -1,10 +1,15 @@
 import { createHash, randomBytes } from 'crypto';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
+import { runNode, type BinaryMode, type InputItem, type RunResult } from '../engine';
 import { startEmulator } from '../emulator';
 import { ProcoreOAuth2Api } from '../../credentials/ProcoreOAuth2Api.credentials';
 import { Procore } from '../../nodes/Procore/Procore.node';
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+type EmulatorOptions = Parameters<typeof startEmulator>[0];
+/** A fault as emu.faults.inject takes it. */
+export type FaultSpec = Parameters<Emulator['faults']['inject']>[0];
 
 export const CLIENT_ID = 'procore-test-client';
 export const CLIENT_SECRET = 'procore-test-secret';
@@ -18,12 +23,113 @@ export const SITE_PROGRESS = 5002;
 export const procoreNode = new Procore();
 export const procoreCredential = new ProcoreOAuth2Api();
 
-export async function emulator(options: Record<string, unknown> = {}): Promise<Emulator> {
-	return await startEmulator(options);
+/** The emulator the running describe block started, for runOperation's default credential. */
+let current: Emulator | undefined;
+
+/**
+ * Throws when the emulator caught an exception of its own. It answers those with a 500, which the
+ * node retries like any server error, so without this check a bug in the emulator would pass as a
+ * fault the node survived.
+ */
+export function expectNoEmulatorErrors(emu: Emulator): void {
+	const errors = emu.errors.splice(0);
+	if (errors.length === 0) return;
+	const shown = errors.map((error) => (error instanceof Error ? (error.stack ?? error.message) : String(error)));
+	throw new Error(`The emulator itself threw ${errors.length} time(s) during this test:\n${shown.join('\n')}`);
+}
+
+export interface UseEmulatorSetup {
+	/** Run the node once before the first test (see warmUp), for tests that judge timing. */
+	warmUp?: boolean;
+}
+
+/**
+ * The emulator for the tests of the enclosing file or describe block: started before them,
+ * reset before each, checked after each for exceptions of its own, closed after them all.
+ * The handle is usable from inside tests and hooks.
+ */
+export function useEmulator(options: EmulatorOptions = {}, setup: UseEmulatorSetup = {}): Emulator {
+	let started: Emulator | undefined;
+	beforeAll(async () => {
+		started = await startEmulator(options);
+		current = started;
+		if (setup.warmUp) {
+			await warmUp(started);
+			expectNoEmulatorErrors(started);
+		}
+	});
+	afterAll(async () => {
+		if (current === started) current = undefined;
+		await started?.close();
+	});
+	beforeEach(() => started?.reset());
+	afterEach(() => {
+		if (started) expectNoEmulatorErrors(started);
+	});
+	return new Proxy({} as Emulator, {
+		get(_target, key) {
+			if (!started) throw new Error('The emulator starts in beforeAll: use it inside a test or a hook');
+			return Reflect.get(started, key) as unknown;
+		},
+	});
+}
+
+/**
+ * One photo through, then one refused. In a fresh test process the first request, and above all the
+ * first error answer, are slow to handle: in one measured run the node read its first 429 350 ms
+ * after the emulator wrote it (30 ms once warmed), enough to blur when the node learnt of it.
+ */
+async function warmUp(emu: Emulator): Promise<void> {
+	const created = await createImage({}, [photoItem(jpegBytes(100), 'warm-up.jpg')]);
+	if (created.error) throw created.error;
+	emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 422, body: { errors: { name: ['is invalid'] } } });
+	const refused = await createImage({}, [photoItem(jpegBytes(101), 'warm-up-refused.jpg')]);
+	if (!refused.error?.message.includes('(422)')) throw new Error(`The warm-up expected a 422, got: ${refused.error?.message}`);
+}
+
+function currentEmulator(): Emulator {
+	if (!current) throw new Error('No emulator is running: call useEmulator() in this file or describe block');
+	return current;
+}
+
+export interface OperationRun {
+	resource: string;
+	operation: string;
+	parameters?: Record<string, unknown>;
+	/** Input items (default: one empty item). */
+	items?: InputItem[];
+	/** The Procore credential's data (default: a service account on the running emulator). */
+	credentials?: Record<string, unknown>;
+	continueOnFail?: boolean;
+	binaryMode?: BinaryMode;
+}
+
+/** Runs one Procore resource/operation through n8n's engine against the running emulator. */
+export async function runOperation(options: OperationRun): Promise<RunResult> {
+	return await runNode({
+		nodeType: procoreNode,
+		credentialTypes: [procoreCredential],
+		parameters: { resource: options.resource, operation: options.operation, ...options.parameters } as never,
+		inputItems: options.items,
+		credentials: {
+			procoreOAuth2Api: (options.credentials ?? serviceAccount(currentEmulator())) as ICredentialDataDecryptedObject,
+		},
+		binaryMode: options.binaryMode,
+		continueOnFail: options.continueOnFail,
+	});
+}
+
+/** Image → Create into Harbor Tower (see createParameters), with parameter overrides. */
+export async function createImage(
+	parameters: Record<string, unknown>,
+	items: InputItem[],
+	options: Omit<OperationRun, 'resource' | 'operation' | 'parameters' | 'items'> = {},
+): Promise<RunResult> {
+	return await runOperation({ resource: 'image', operation: 'create', parameters: createParameters(parameters), items, ...options });
 }
 
 /** A service-account credential on the emulator's hosts (Custom environment). */
-export function serviceAccount(emu: Emulator, overrides: Record<string, unknown> = {}) {
+export function serviceAccount(emu: Emulator, overrides: Record<string, unknown> = {}): Record<string, unknown> {
 	return {
 		environment: 'custom',
 		loginHost: emu.loginUrl,
@@ -37,7 +143,7 @@ export function serviceAccount(emu: Emulator, overrides: Record<string, unknown>
 }
 
 /** A connected user credential (Authorization Code), with a token the emulator issued. */
-export function userLogin(emu: Emulator, overrides: Record<string, unknown> = {}) {
+export function userLogin(emu: Emulator, overrides: Record<string, unknown> = {}): Record<string, unknown> {
 	return {
 		environment: 'custom',
 		loginHost: emu.loginUrl,
@@ -90,8 +196,8 @@ export function sha256(bytes: Buffer | Uint8Array): string {
 	return createHash('sha256').update(bytes).digest('hex');
 }
 
-export function photoItem(bytes: Buffer, fileName = 'photo.jpg', mimeType = 'image/jpeg', json: Record<string, unknown> = {}) {
-	return { json, binary: { data: { bytes, fileName, mimeType } } };
+export function photoItem(bytes: Buffer, fileName = 'photo.jpg', mimeType = 'image/jpeg', json: IDataObject = {}) {
+	return { json, binary: { data: { bytes, fileName, mimeType } } } satisfies InputItem;
 }
 
 /** An upload made the way another Procore client would (Create Upload, then storage), for Existing Upload UUID. */

@@ -1,42 +1,20 @@
-import { binaryDataService, runNode } from '../engine';
+import { binaryDataService } from '../engine';
 import {
 	ACME,
-	createParameters,
-	emulator,
+	createImage,
 	HARBOR_TOWER,
 	jpegBytes,
 	photoItem,
 	PNG_1X1,
-	procoreCredential,
-	procoreNode,
 	rl,
-	serviceAccount,
 	sha256,
 	SITE_PROGRESS,
-	type Emulator,
 	UNCLASSIFIED,
 	uploadOutsideTheNode,
+	useEmulator,
 } from './fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => {
-	await emu.close();
-});
-beforeEach(() => emu.reset());
-
-async function create(parameters: Record<string, unknown>, inputItems: unknown[], options: Record<string, unknown> = {}) {
-	return await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: createParameters(parameters),
-		inputItems: inputItems as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
-		...options,
-	});
-}
+const emu = useEmulator();
 
 function storedImage(id: unknown) {
 	const image = emu.state.images.get(Number(id));
@@ -47,7 +25,7 @@ function storedImage(id: unknown) {
 describe('Image → Create, each upload method', () => {
 	test('direct upload: one storage POST with the returned fields and the file last, then JSON create', async () => {
 		const bytes = jpegBytes(200_000);
-		const run = await create({}, [photoItem(bytes, 'north-facade.jpg')]);
+		const run = await createImage({}, [photoItem(bytes, 'north-facade.jpg')]);
 		expect(run.error).toBeUndefined();
 		expect(run.items).toHaveLength(1);
 		const image = storedImage(run.items[0].json.id);
@@ -64,7 +42,7 @@ describe('Image → Create, each upload method', () => {
 	});
 
 	test('inline: one multipart request with image[data]', async () => {
-		const run = await create({ uploadMethod: 'inline' }, [photoItem(PNG_1X1, 'dot.png', 'image/png')]);
+		const run = await createImage({ uploadMethod: 'inline' }, [photoItem(PNG_1X1, 'dot.png', 'image/png')]);
 		expect(run.error).toBeUndefined();
 		const image = storedImage(run.items[0].json.id);
 		expect(image).toMatchObject({ sha256: sha256(PNG_1X1), size: PNG_1X1.length, via: 'data' });
@@ -77,7 +55,7 @@ describe('Image → Create, each upload method', () => {
 		const bytes = jpegBytes(3000);
 		const uuid = await uploadOutsideTheNode(emu, bytes, 'from-field-app.jpg');
 		emu.reset();
-		const run = await create({ uploadMethod: 'existingUpload', uploadUuid: uuid, imageName: 'from-field-app.jpg' }, [{ json: {} }]);
+		const run = await createImage({ uploadMethod: 'existingUpload', uploadUuid: uuid, imageName: 'from-field-app.jpg' }, [{ json: {} }]);
 		expect(run.error).toBeUndefined();
 		expect(run.items[0].json).toMatchObject({ filename: 'from-field-app.jpg' });
 		expect(storedImage(run.items[0].json.id)).toMatchObject({ uploadUuid: uuid, sha256: sha256(bytes) });
@@ -87,7 +65,7 @@ describe('Image → Create, each upload method', () => {
 
 	test("another user's upload is refused by Procore with a clear message", async () => {
 		const uuid = await uploadOutsideTheNode(emu, jpegBytes(100), 'x.jpg', { userId: 3001 });
-		const run = await create({ uploadMethod: 'existingUpload', uploadUuid: uuid, imageName: 'x.jpg' }, [{ json: {} }]);
+		const run = await createImage({ uploadMethod: 'existingUpload', uploadUuid: uuid, imageName: 'x.jpg' }, [{ json: {} }]);
 		expect(run.error?.message).toMatch(/^Creating the photo "x.jpg": Procore could not find it \(404\)/);
 		expect(run.error?.description).toMatch(/cannot see it/);
 	});
@@ -105,7 +83,7 @@ describe('Image → Create, fields reach Procore in the right form', () => {
 	};
 
 	test.each(['direct', 'inline'])('%s', async (uploadMethod) => {
-		const run = await create({ uploadMethod, additionalFields: fields }, [photoItem(jpegBytes(5000), 'room.jpg')]);
+		const run = await createImage({ uploadMethod, additionalFields: fields }, [photoItem(jpegBytes(5000), 'room.jpg')]);
 		expect(run.error).toBeUndefined();
 		const json = run.items[0].json as Record<string, unknown>;
 		expect(json).toMatchObject({
@@ -121,12 +99,13 @@ describe('Image → Create, fields reach Procore in the right form', () => {
 	});
 
 	test('an existing location by ID', async () => {
-		const run = await create({ additionalFields: { location: rl('6002', 'list') } }, [photoItem(jpegBytes(100))]);
+		const run = await createImage({ additionalFields: { location: rl('6002', 'list') } }, [photoItem(jpegBytes(100))]);
+		expect(run.error).toBeUndefined();
 		expect((run.items[0].json.location as { id: number }).id).toBe(6002);
 	});
 
 	test('an empty Album files the photo in Unclassified', async () => {
-		const run = await create({ albumId: rl('', 'list') }, [photoItem(jpegBytes(100))]);
+		const run = await createImage({ albumId: rl('', 'list') }, [photoItem(jpegBytes(100))]);
 		expect(run.error).toBeUndefined();
 		expect(run.items[0].json.image_category_id).toBe(UNCLASSIFIED);
 	});
@@ -135,7 +114,7 @@ describe('Image → Create, fields reach Procore in the right form', () => {
 describe('Album by name', () => {
 	test('is created once for many items and reused', async () => {
 		const items = Array.from({ length: 6 }, (_, index) => photoItem(jpegBytes(1000 + index), `p${index}.jpg`));
-		const run = await create({ albumId: rl('Roof Inspections', 'name') }, items);
+		const run = await createImage({ albumId: rl('Roof Inspections', 'name') }, items);
 		expect(run.error).toBeUndefined();
 		const albumIds = new Set(run.items.map((item) => item.json.image_category_id));
 		expect(albumIds.size).toBe(1);
@@ -145,13 +124,14 @@ describe('Album by name', () => {
 	});
 
 	test('an existing album is found by name, case aside, without creating one', async () => {
-		const run = await create({ albumId: rl('site progress', 'name') }, [photoItem(jpegBytes(100))]);
+		const run = await createImage({ albumId: rl('site progress', 'name') }, [photoItem(jpegBytes(100))]);
+		expect(run.error).toBeUndefined();
 		expect(run.items[0].json.image_category_id).toBe(SITE_PROGRESS);
 		expect(emu.requests.some((request) => request.method === 'POST' && request.path === '/rest/v1.0/image_categories')).toBe(false);
 	});
 
 	test('a missing album without Create If Missing is a clear error', async () => {
-		const run = await create({ albumId: rl('Nope', 'name'), createAlbumIfMissing: false }, [photoItem(jpegBytes(100))]);
+		const run = await createImage({ albumId: rl('Nope', 'name'), createAlbumIfMissing: false }, [photoItem(jpegBytes(100))]);
 		expect(run.error?.message).toBe('The project has no album named "Nope"');
 	});
 });
@@ -159,22 +139,24 @@ describe('Album by name', () => {
 describe('bytes arrive intact', () => {
 	test('a 1-byte photo', async () => {
 		const bytes = Buffer.from([0x42]);
-		const run = await create({}, [photoItem(bytes, 'one.jpg', 'image/jpeg')]);
+		const run = await createImage({}, [photoItem(bytes, 'one.jpg', 'image/jpeg')]);
 		expect(run.error).toBeUndefined();
 		expect(storedImage(run.items[0].json.id)).toMatchObject({ size: 1, sha256: sha256(bytes) });
 	});
 
-	test.each(['default', 'filesystem'] as const)('a 50 MB photo, binary data in %s mode, in 8 MB segments', async (binaryMode) => {
-		const bytes = jpegBytes(50 * 1024 * 1024);
+	// 20 MB is enough for whole segments and a shorter last one; larger files only take longer.
+	test.each(['default', 'filesystem'] as const)('a 20 MB photo, binary data in %s mode, in 8 MB segments', async (binaryMode) => {
+		const bytes = jpegBytes(20 * 1024 * 1024);
 		const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
-		const run = await create({}, [photoItem(bytes, 'panorama.jpg')], { binaryMode });
+		const run = await createImage({}, [photoItem(bytes, 'panorama.jpg')], { binaryMode });
 		// On disk, the node streams: it never asks n8n for the whole file.
 		if (binaryMode === 'filesystem') expect(wholeFileReads).not.toHaveBeenCalled();
 		wholeFileReads.mockRestore();
 		expect(run.error).toBeUndefined();
 		expect(storedImage(run.items[0].json.id)).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
 		const puts = emu.requests.filter((request) => request.listener === 'storage' && request.method === 'PUT');
-		expect(puts).toHaveLength(7);
+		const segment = 8 * 1024 * 1024;
+		expect(puts.map((request) => request.bodyBytes)).toEqual([segment, segment, bytes.length - 2 * segment]);
 		expect(puts.every((request) => request.headers.authorization === undefined)).toBe(true);
 		expect(emu.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
 	});
@@ -182,11 +164,21 @@ describe('bytes arrive intact', () => {
 
 describe('Procore-Company-Id', () => {
 	test('is on every API call, and the token only ever goes to the API host', async () => {
-		await create({ albumId: rl('Facade', 'name') }, [photoItem(jpegBytes(9 * 1024 * 1024), 'big.jpg')]);
+		// A new album by name and a segmented upload: every kind of API call Image → Create makes.
+		const run = await createImage({ albumId: rl('Facade', 'name') }, [photoItem(jpegBytes(9 * 1024 * 1024), 'big.jpg')]);
+		expect(run.error).toBeUndefined();
 		const api = emu.requests.filter((request) => request.listener === 'api');
-		expect(api.length).toBeGreaterThan(4);
+		expect(api.map((request) => `${request.method} ${request.path.replace(/uploads\/[^/]+$/, 'uploads/UUID')}`)).toEqual([
+			'GET /rest/v1.0/image_categories',
+			'POST /rest/v1.0/image_categories',
+			`POST /rest/v1.1/projects/${HARBOR_TOWER}/uploads`,
+			`PATCH /rest/v1.1/projects/${HARBOR_TOWER}/uploads/UUID`,
+			'POST /rest/v1.0/images',
+		]);
 		expect(api.every((request) => request.headers['procore-company-id'] === ACME)).toBe(true);
-		const elsewhere = emu.requests.filter((request) => request.listener !== 'api' && request.headers.authorization);
-		expect(elsewhere).toEqual([]);
+		// The token grant went to the login host and the segments to storage: neither got the token.
+		const elsewhere = emu.requests.filter((request) => request.listener !== 'api');
+		expect(new Set(elsewhere.map((request) => request.listener))).toEqual(new Set(['login', 'storage']));
+		expect(elsewhere.filter((request) => request.headers.authorization)).toEqual([]);
 	});
 });

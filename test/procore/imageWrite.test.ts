@@ -3,21 +3,18 @@
  * set are sent, moving photos between albums, soft and permanent delete, Photos permission levels,
  * lost answers, Continue On Fail.
  */
-import { runNode } from '../engine';
+import type { InputItem } from '../engine';
 import {
 	ACME,
-	createParameters,
-	emulator,
+	createImage,
 	HARBOR_TOWER,
 	photoItem,
 	PNG_1X1,
-	procoreCredential,
-	procoreNode,
 	rl,
-	serviceAccount,
+	runOperation,
 	SITE_PROGRESS,
-	type Emulator,
 	UNCLASSIFIED,
+	useEmulator,
 } from './fixtures';
 
 const SAFETY_WALKS = 5003;
@@ -28,18 +25,8 @@ const PLUMBING = 4003;
 /** The service account the tests' credential uses (emulator README, seeded data). */
 const SERVICE_ACCOUNT_USER = 3900;
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
-beforeEach(() => {
-	emu.reset();
-	setPhotosPermission('admin');
-});
+const emu = useEmulator();
+beforeEach(() => setPhotosPermission('admin'));
 
 /** The service account's level on the Photos tool (emulator: Procore's permissions matrix). */
 function setPhotosPermission(level: 'read_only' | 'standard' | 'admin') {
@@ -48,23 +35,26 @@ function setPhotosPermission(level: 'read_only' | 'standard' | 'admin') {
 	user.photosPermission = level;
 }
 
-async function runProcore(parameters: Record<string, unknown>, inputItems: unknown[] = [{ json: {} }], options: Record<string, unknown> = {}) {
-	return await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: { companyId: rl(ACME), projectId: rl(HARBOR_TOWER), advancedOptions: {}, ...parameters },
-		inputItems: inputItems as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
+/** Runs Image → Update or Delete (in `parameters`) in Harbor Tower. */
+async function runProcore(
+	parameters: { resource: string; operation: string } & Record<string, unknown>,
+	items: InputItem[] = [{ json: {} }],
+	options: { continueOnFail?: boolean } = {},
+) {
+	const { resource, operation, ...rest } = parameters;
+	return await runOperation({
+		resource,
+		operation,
+		parameters: { companyId: rl(ACME), projectId: rl(HARBOR_TOWER), advancedOptions: {}, ...rest },
+		items,
 		...options,
 	});
 }
 
 /** A photo in Site Progress with description, trades, location, log date and star, made by the node. */
 async function newPhoto(name = 'pour.png'): Promise<number> {
-	const run = await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: createParameters({
+	const run = await createImage(
+		{
 			uploadMethod: 'inline',
 			additionalFields: {
 				description: 'Before the pour',
@@ -74,10 +64,9 @@ async function newPhoto(name = 'pour.png'): Promise<number> {
 				starred: true,
 				dailyLogSegmentId: '44',
 			},
-		}),
-		inputItems: [photoItem(PNG_1X1, name, 'image/png')] as never,
-		credentials: { procoreOAuth2Api: serviceAccount(emu) },
-	});
+		},
+		[photoItem(PNG_1X1, name, 'image/png')],
+	);
 	expect(run.error).toBeUndefined();
 	const id = Number(run.items[0].json.id);
 	emu.reset();
@@ -230,19 +219,34 @@ describe('Image → Update', () => {
 		expect(apiCalls()).toHaveLength(0);
 	});
 
-	test('a Photo ID that is not an ID is refused before any request: typed in the editor, or from an expression', async () => {
+	test('an Image ID that is not an ID is refused before any request: typed in the editor, or from an expression', async () => {
 		let run = await runProcore(update('9001/../../companies', { description: 'x' }));
-		expect(run.error?.message).toMatch(/A photo ID is a whole number of at most 16 digits/);
+		expect(run.error?.message).toMatch(/An image ID is a whole number of at most 16 digits/);
 		run = await runProcore(update(rl('={{ $json.id }}'), { description: 'x' }), [{ json: { id: '9001/../../companies' } }]);
-		expect(run.error?.message).toBe('Photo ID "9001/../../companies" is not a Procore ID');
+		expect(run.error?.message).toBe('Image ID "9001/../../companies" is not a Procore ID');
 		expect(apiCalls()).toHaveLength(0);
+	});
+
+	test('the photo by its address in Procore (By URL), for Update and for Delete', async () => {
+		const id = await newPhoto();
+		const address = `http://127.0.0.1/${HARBOR_TOWER}/project/photos/images/${id}`;
+		let run = await runProcore(update(rl(address, 'url'), { starred: false }));
+		expect(run.error).toBeUndefined();
+		expect(stored(id).starred).toBe(false);
+		run = await runProcore({ ...remove(0), imageId: rl(address, 'url') });
+		expect(run.error).toBeUndefined();
+		expect(run.items[0].json).toEqual({ id, deleted: true, permanently: false });
+		expect(apiCalls().map((request) => `${request.method} ${request.path}`)).toEqual([
+			`PATCH /rest/v1.0/images/${id}`,
+			`DELETE /rest/v1.0/images/${id}`,
+		]);
 	});
 
 	test('404 names the photo and the project', async () => {
 		const run = await runProcore(update(987654, { starred: true }));
 		expect(run.error?.message).toMatch(/^Updating photo 987654 in project 2001: Procore could not find it \(404\)/);
 		expect(run.error?.description).toBe(
-			'Procore has no photo 987654 in project 2001 that this user can see. Check the Photo ID and the project; a photo in the recycle bin cannot be edited.',
+			'Procore has no photo 987654 in project 2001 that this user can see. Check the Image and the project; a photo in the recycle bin cannot be edited.',
 		);
 	});
 
@@ -370,7 +374,7 @@ describe('Image → Delete', () => {
 		expect(run.items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
 		expect(run.items[0].json).toEqual({ id: first, deleted: true, permanently: false });
 		expect(run.items[1].json.error).toMatch(/^Deleting photo 987654 in project 2001: Procore could not find it \(404\)/);
-		expect(run.items[2].json.error).toBe('Photo ID "twelve" is not a Procore ID');
+		expect(run.items[2].json.error).toBe('Image ID "twelve" is not a Procore ID');
 		expect(run.items[3].json).toEqual({ id: third, deleted: true, permanently: false });
 		expect(stored(first).deletedAt).toBeTruthy();
 		expect(stored(third).deletedAt).toBeTruthy();

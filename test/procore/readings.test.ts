@@ -1,11 +1,12 @@
-import { runListSearch, runNode } from '../engine';
+import type { INodeParameterResourceLocator } from 'n8n-workflow';
+
+import { runListSearch } from '../engine';
 import { idFromLocator } from '../../nodes/Procore/helpers/locators';
 import { forgetLearned } from '../../nodes/Procore/transport/learned';
 import {
 	ACME,
 	BETA,
-	createParameters,
-	emulator,
+	createImage,
 	HARBOR_TOWER,
 	jpegBytes,
 	photoItem,
@@ -15,8 +16,8 @@ import {
 	serviceAccount,
 	sha256,
 	SITE_PROGRESS,
+	useEmulator,
 	userLogin,
-	type Emulator,
 } from './fixtures';
 
 /**
@@ -25,15 +26,8 @@ import {
  * covered by the rest of the suite.
  */
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => {
-	emu.reset();
-	forgetLearned();
-});
+const emu = useEmulator();
+beforeEach(() => forgetLearned());
 afterEach(() => {
 	emu.configure({
 		createImageBodyForm: 'flat',
@@ -48,21 +42,20 @@ afterEach(() => {
 	});
 	for (const project of emu.state.projects.values()) project.disableDynamicLocationCreation = false;
 	for (const user of emu.state.users.values()) user.photosPermission = 'admin';
-	expect(emu.errors).toEqual([]);
 });
 
 let serial = 0;
 const named = (prefix: string, size = 3000) => photoItem(jpegBytes(size + serial), `${prefix}-${++serial}.jpg`);
 
-async function create(parameters: Record<string, unknown>, items: unknown[], credentials: Record<string, unknown> = serviceAccount(emu)) {
-	return await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: createParameters({ advancedOptions: { maxWaitSeconds: 60 }, ...parameters }),
-		inputItems: items as never,
-		credentials: { procoreOAuth2Api: credentials as never },
-	});
+async function create(
+	parameters: Record<string, unknown>,
+	items: Parameters<typeof createImage>[1],
+	credentials: Record<string, unknown> = serviceAccount(emu),
+) {
+	return await createImage({ advancedOptions: { maxWaitSeconds: 60 }, ...parameters }, items, { credentials });
 }
+
+const locator = (url: string) => rl(url, 'url') as INodeParameterResourceLocator;
 
 const imagePosts = () => emu.requests.filter((request) => request.method === 'POST' && request.path === '/rest/v1.0/images');
 
@@ -74,7 +67,7 @@ describe('regional web hosts', () => {
 		'https://uk01.procore.com/2001/project/photos',
 		'https://app.procore.com/2001/project/home',
 	])('%s is a production project URL', (url) => {
-		expect(idFromLocator({ name: 'Procore' } as never, 'project', rl(url, 'url'), production, 0)).toBe('2001');
+		expect(idFromLocator({ name: 'Procore' } as never, 'project', locator(url), production, 0)).toBe('2001');
 	});
 
 	test.each([
@@ -84,7 +77,7 @@ describe('regional web hosts', () => {
 		'https://login.procore.com/2001/project/home',
 		'https://us002.procore.com/2001/project/home',
 	])('%s is refused', (url) => {
-		expect(() => idFromLocator({ name: 'Procore' } as never, 'project', rl(url, 'url'), production, 0)).toThrow(
+		expect(() => idFromLocator({ name: 'Procore' } as never, 'project', locator(url), production, 0)).toThrow(
 			/not Procore in the credential's environment/,
 		);
 	});
@@ -161,8 +154,8 @@ describe('an empty Album', () => {
 	test('files the photo in the default album when the project has no "Unclassified"', async () => {
 		emu.configure({ requireImageCategory: false });
 		// Beta Project 002's default album is "Sin clasificar".
-		const project = [...emu.state.projects.values()].find((candidate) => candidate.name === 'Beta Project 002');
-		const defaultAlbum = emu.defaultAlbum(project.id);
+		const project = [...emu.state.projects.values()].find((candidate) => candidate.name === 'Beta Project 002')!;
+		const defaultAlbum = emu.defaultAlbum(project.id)!;
 		expect(defaultAlbum.name).toBe('Sin clasificar');
 		const run = await create(
 			{ companyId: rl(BETA), projectId: rl(String(project.id)), albumId: rl('', 'list') },
@@ -177,7 +170,7 @@ describe('an empty Album', () => {
 describe('Location By Path in a project with "Disable Dynamic Location Creation"', () => {
 	test.each(['refuse', 'ignore'] as const)('reading "%s": a new path fails the item with the setting named, nothing created', async (reading) => {
 		emu.configure({ dynamicLocationRefusal: reading });
-		emu.state.projects.get(Number(HARBOR_TOWER)).disableDynamicLocationCreation = true;
+		emu.state.projects.get(Number(HARBOR_TOWER))!.disableDynamicLocationCreation = true;
 		const run = await create({ additionalFields: { location: rl('Building C > Roof', 'path') } }, [named('no-new-location')]);
 		expect(run.error?.message).toMatch(/Procore refused the location "Building C > Roof" in project 2001/);
 		expect(run.error?.description).toMatch(/Disable Dynamic Location Creation/);
@@ -187,7 +180,7 @@ describe('Location By Path in a project with "Disable Dynamic Location Creation"
 	});
 
 	test('an existing path still works', async () => {
-		emu.state.projects.get(Number(HARBOR_TOWER)).disableDynamicLocationCreation = true;
+		emu.state.projects.get(Number(HARBOR_TOWER))!.disableDynamicLocationCreation = true;
 		const run = await create({ additionalFields: { location: rl('Building A > Level 2', 'path') } }, [named('existing-location')]);
 		expect(run.error).toBeUndefined();
 		expect((run.items[0].json.location as { id: number }).id).toBe(6002);
@@ -211,7 +204,8 @@ describe('claiming a photo after a lost answer', () => {
 		const looks = emu.requests.filter((request) => request.method === 'GET' && request.path === '/rest/v1.0/images');
 		expect(looks.length).toBeGreaterThanOrEqual(2);
 		for (const look of looks) {
-			expect(String(look.query['filters[created_at]'] ?? (look.query.filters as Record<string, string>)?.created_at)).toMatch(
+			const filters = look.query.filters as unknown as Record<string, string> | undefined;
+			expect(String(look.query['filters[created_at]'] ?? filters?.created_at)).toMatch(
 				/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.\.\.\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
 			);
 		}
@@ -243,7 +237,7 @@ describe('clock skew', () => {
 
 describe('permissions', () => {
 	test('a 403 on a private photo says which Procore permission is missing', async () => {
-		emu.state.users.get(3001).photosPermission = 'standard';
+		emu.state.users.get(3001)!.photosPermission = 'standard';
 		const run = await create({ additionalFields: { private: true } }, [named('private')], userLogin(emu));
 		expect(run.error?.message).toMatch(/403/);
 		expect(run.error?.description).toMatch(/Marking a photo private needs the Admin level on the project's Photos tool/);

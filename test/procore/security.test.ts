@@ -1,31 +1,13 @@
-import { runNode } from '../engine';
-import {
-	createParameters,
-	emulator,
-	jpegBytes,
-	photoItem,
-	procoreCredential,
-	procoreNode,
-	serviceAccount,
-	userLogin,
-	type Emulator,
-} from './fixtures';
+import type { InputItem } from '../engine';
+import { createImage, jpegBytes, photoItem, serviceAccount, userLogin, useEmulator } from './fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await emulator();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
-const run = async (parameters: Record<string, unknown>, credentials: Record<string, unknown> = serviceAccount(emu), items = [photoItem(jpegBytes(700), 'secure.jpg')]) =>
-	await runNode({
-		nodeType: procoreNode,
-		credentialTypes: [procoreCredential],
-		parameters: createParameters(parameters),
-		inputItems: items,
-		credentials: { procoreOAuth2Api: credentials as never },
-	});
+const run = async (
+	parameters: Record<string, unknown>,
+	credentials: Record<string, unknown> = serviceAccount(emu),
+	items: InputItem[] = [photoItem(jpegBytes(700), 'secure.jpg')],
+) => await createImage(parameters, items, { credentials });
 
 test('the token is not sent along a redirect to another host', async () => {
 	emu.faults.inject({
@@ -35,7 +17,12 @@ test('the token is not sent along a redirect to another host', async () => {
 		headers: { Location: `${emu.storageUrl}/redirected-elsewhere` },
 		body: '',
 	});
-	await run({ albumId: { __rl: true, mode: 'name', value: 'Site Progress' } });
+	const result = await run({ albumId: { __rl: true, mode: 'name', value: 'Site Progress' } });
+	// The redirect is followed, without the token, to a host that does not know the path.
+	expect(result.error?.message).toMatch(/^Reading the project's albums: Procore could not find it \(404\)/);
+	// The request that was redirected did carry it.
+	const listed = emu.requests.find((request) => request.path === '/rest/v1.0/image_categories');
+	expect(listed?.headers.authorization).toMatch(/^Bearer /);
 	const redirected = emu.requests.filter((request) => request.path === '/redirected-elsewhere');
 	expect(redirected).toHaveLength(1);
 	expect(redirected[0].headers.authorization).toBeUndefined();

@@ -62,6 +62,25 @@ export const locationLocator = makeLocator({
 });
 
 /**
+ * Image picker (a photo of the chosen project). By URL takes the address of the photo in Procore's
+ * Photos tool; the shapes accepted are listed with imageIdFromProcoreUrl (helpers/images.ts).
+ */
+export const imageLocator = makeLocator({
+	name: 'imageId',
+	displayName: 'Image',
+	noun: 'image',
+	required: true,
+	description: "The photo in the project's Photos tool. Map an ID from an earlier node, such as {{ $json.id }}.",
+	searchListMethod: 'searchImages',
+	idExample: '98765',
+	url: {
+		example: 'https://app.procore.com/7654321/project/photos/images/98765',
+		regex:
+			'^\\s*https?://[^/]+/.*photos.*(?:/(?:images?|photos?)/[0-9]+|[?&#](?:image|photo)_?[iI]d=[0-9]+)(?:[/?#&].*)?\\s*$',
+	},
+});
+
+/**
  * Options of the whole run, for every operation. The collection keeps the name "advancedOptions"
  * (and its fields their names) that Image → Create used, so saved workflows keep their settings.
  */

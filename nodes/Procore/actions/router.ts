@@ -10,7 +10,14 @@ import * as album from './album/Album.resource';
 import * as image from './image/Image.resource';
 
 const OPERATIONS: OperationTable = {
-	image: { create: image.create.execute, update: image.update.execute, delete: image.deleteImage.execute },
+	image: {
+		create: image.create.execute,
+		get: image.get.execute,
+		getMany: image.getMany.execute,
+		download: image.download.execute,
+		update: image.update.execute,
+		delete: image.deleteImage.execute,
+	},
 	album: {
 		create: album.create.execute,
 		get: album.get.execute,

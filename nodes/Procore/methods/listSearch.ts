@@ -161,3 +161,46 @@ export async function searchLocations(
 		(location) => ({ name: (location.name ?? `Location ${location.id}`).replace(/\s*>\s*/g, ' > '), value: String(location.id) }),
 	);
 }
+
+interface ImageRecord {
+	id: number;
+	filename?: string;
+	taken_at?: string | null;
+	created_at?: string;
+}
+
+/**
+ * Photos of the chosen project, newest first. Typed text goes to Procore as `filters[query]`
+ * (docs/procore-api.md §6.2), so the search covers every photo, not only the pages read so far.
+ */
+export async function searchImages(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string | number,
+): Promise<INodeListSearchResult> {
+	const { connection, companyId, projectId } = await projectScope(this);
+	const query = filter?.trim();
+	const page = Number(paginationToken) || 1;
+	const result = await procoreListPage<ImageRecord>(
+		this,
+		{
+			method: 'GET',
+			path: procorePath`/rest/v1.0/images`,
+			qs: { project_id: projectId, sort: '-created_at', ...(query ? { 'filters[query]': query } : {}) },
+			companyId,
+			page,
+			perPage: PAGE_SIZE,
+			action: "Listing the project's photos",
+		},
+		connection,
+	);
+	return {
+		results: result.items.map((image) => {
+			// The day the photo was taken when Procore knows it, else the day it was uploaded.
+			const day = (image.taken_at || image.created_at || '').slice(0, 10);
+			const name = image.filename || `Image ${image.id}`;
+			return { name: day ? `${name} (${day})` : name, value: String(image.id) };
+		}),
+		paginationToken: result.nextPage === undefined ? undefined : String(result.nextPage),
+	};
+}

@@ -1,16 +1,16 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { companyLocator, projectLocator } from '../common.descriptions';
+import { companyLocator, imageLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
 import { deleteRecord } from '../../helpers/deleting';
 import { procorePath } from '../../transport/paths';
-import { imageIdFrom, imageIdLocator } from './update.operation';
+import { imageIdFrom } from './update.operation';
 
 const properties: INodeProperties[] = [
 	companyLocator,
 	projectLocator,
-	imageIdLocator,
+	imageLocator,
 	{
 		displayName: 'Permanently',
 		name: 'permanent',
@@ -33,7 +33,7 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
-	const imageId = imageIdFrom(this, itemIndex);
+	const imageId = imageIdFrom(this, run, projectId, itemIndex);
 	const permanently = this.getNodeParameter('permanent', itemIndex, false) === true;
 
 	// Procore's soft delete moves the photo to the recycle bin; permanent=true deletes it for good
@@ -47,7 +47,7 @@ export async function execute(
 		// Deleting photos needs Admin on Photos (docs/procore-api.md §9 #10, §11 "Permissions").
 		explain: {
 			403: "Deleting photos needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it.",
-			404: `Procore has no photo ${imageId} in project ${projectId} that this user can see: check the Photo ID and the project. A photo deleted permanently is gone.`,
+			404: `Procore has no photo ${imageId} in project ${projectId} that this user can see: check the Image and the project. A photo deleted permanently is gone.`,
 		},
 	});
 	return [{ json: { id: Number(imageId), deleted: true, permanently }, pairedItem: { item: itemIndex } }];

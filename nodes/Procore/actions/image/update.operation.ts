@@ -7,35 +7,21 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { albumLocator, companyLocator, locationLocator, projectLocator } from '../common.descriptions';
-import { makeLocator } from '../locator.builder';
+import { albumLocator, companyLocator, imageLocator, locationLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
 import { findOrCreateAlbum } from '../../helpers/albums';
 import { dynamicLocationRefused, locationIdForPath } from '../../helpers/imageCreation';
+import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { requirePositiveId } from '../../helpers/locators';
 import { procoreRequest } from '../../transport';
 import { asNodeError } from '../../transport/errors';
 import { procorePath } from '../../transport/paths';
 
-/**
- * The photo to change or delete, by its Procore ID. (Image → Get brings a picker with a list of
- * photos; until it lands, a photo is named by ID, which is what the output of Create, Get and Get
- * Many carries in `id`.)
- */
-export const imageIdLocator = makeLocator({
-	name: 'imageId',
-	displayName: 'Photo',
-	noun: 'photo',
-	required: true,
-	description: 'The photo, by its Procore ID (the "id" of the output of Image → Create or Get Many)',
-	idExample: '9122752',
-});
-
 const properties: INodeProperties[] = [
 	companyLocator,
 	projectLocator,
-	imageIdLocator,
+	imageLocator,
 	{
 		displayName: 'Update Fields',
 		name: 'updateFields',
@@ -108,11 +94,10 @@ export const description = updateDisplayOptions(
 
 type UpdateFields = IDataObject & { albumId?: INodeParameterResourceLocator; location?: LocationLocator };
 
-/** The photo ID of the Photo parameter, whatever mode or expression gave it. */
-export function imageIdFrom(context: IExecuteFunctions, itemIndex: number): string {
-	const locator = context.getNodeParameter('imageId', itemIndex, '') as INodeParameterResourceLocator | string | number;
-	const raw = locator && typeof locator === 'object' ? locator.value : locator;
-	return requirePositiveId(context.getNode(), raw, 'Photo ID', itemIndex, 'the "id" of a photo in this project');
+/** The photo ID of the Image parameter, in whichever mode the user chose (helpers/images.ts). */
+export function imageIdFrom(context: IExecuteFunctions, run: RunContext, projectId: string, itemIndex: number): string {
+	const locator = context.getNodeParameter('imageId', itemIndex) as ImageLocator;
+	return imageIdFromLocator(context.getNode(), locator, run.connection, projectId, itemIndex);
 }
 
 export async function execute(
@@ -123,7 +108,7 @@ export async function execute(
 	const node = this.getNode();
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
-	const imageId = imageIdFrom(this, itemIndex);
+	const imageId = imageIdFrom(this, run, projectId, itemIndex);
 	const fields = this.getNodeParameter('updateFields', itemIndex, {}) as UpdateFields;
 
 	// The same typing as Create (helpers/imageFields.ts), so a value means the same in both.
@@ -175,7 +160,7 @@ export async function execute(
 						image.private === true
 							? "Marking a photo private needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it, or leave Private out."
 							: "Procore refused editing the photo: the user's permission level on the project's Photos tool is too low for it (Read Only cannot edit photos), or the Photos tool is off in the project. Ask a Procore admin for Standard or Admin on Photos.",
-					404: `Procore has no photo ${imageId} in project ${projectId} that this user can see. Check the Photo ID and the project; a photo in the recycle bin cannot be edited.`,
+					404: `Procore has no photo ${imageId} in project ${projectId} that this user can see. Check the Image and the project; a photo in the recycle bin cannot be edited.`,
 				},
 			},
 			run.connection,

@@ -1,0 +1,116 @@
+import type { INode, INodeParameterResourceLocator } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { ProcoreConnection } from '../transport';
+import { isWebHostOf, REGIONAL_WEB_HOSTS } from '../transport/environments';
+import { idsFromProcoreWebPath, isPositiveId, requirePositiveId } from './locators';
+
+export type ImageLocator = INodeParameterResourceLocator;
+
+const EXAMPLE_PATH = '/7654321/project/photos/images/98765';
+
+/** Path segments after which Procore's web app puts a photo's ID. */
+const PHOTO_SEGMENTS = new Set(['images', 'image', 'photos', 'photo']);
+/** Query or fragment parameters that carry a photo's ID. */
+const PHOTO_PARAMETERS = ['image_id', 'imageId', 'photo_id', 'photoId'];
+
+/**
+ * The photo ID in a Procore web address. Procore documents no address for a single photo, so the
+ * node accepts the shapes its web app uses for records, on the credential's web hosts only (with
+ * production's regional hosts, transport/environments.ts):
+ *  - the ID as the path segment after `images`, `image`, `photos` or `photo`, in a project's Photos
+ *    tool, classic (`/<project id>/project/photos/images/<image id>`) or newer
+ *    (`/webclients/host/companies/<company id>/projects/<project id>/tools/photos/images/<image id>`);
+ *  - the ID as an `image_id` / `photo_id` parameter of the query or of the fragment
+ *    (`/<project id>/project/photos?image_id=<image id>`).
+ * The address must name the Photos tool of a project; when that project is not the node's
+ * project, the node says so rather than read a photo of another project.
+ */
+export function imageIdFromProcoreUrl(
+	node: INode,
+	rawUrl: string,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
+	projectId: string,
+	itemIndex: number,
+): string {
+	const example = `https://${connection.webHosts[0] ?? 'app.procore.com'}${EXAMPLE_PATH}`;
+	let url: URL;
+	try {
+		url = new URL(rawUrl.trim());
+	} catch {
+		throw new NodeOperationError(node, `Image URL "${truncate(rawUrl)}" is not a web address`, {
+			itemIndex,
+			description: `Paste the address of the photo from Procore's Photos tool, such as ${example}, or choose the image by ID.`,
+		});
+	}
+	if (!isWebHostOf(connection.environment, connection.webHosts, url.hostname)) {
+		throw new NodeOperationError(
+			node,
+			`Image URL points to ${url.hostname}, which is not Procore in the credential's environment`,
+			{
+				itemIndex,
+				description: `Use an address on ${connection.webHosts.join(' or ')}${REGIONAL_WEB_HOSTS[connection.environment] ? ' or a regional Procore host such as us02.procore.com' : ''}, such as ${example}, or choose the image from the list or by ID.`,
+			},
+		);
+	}
+	const segments = url.pathname.split('/').filter(Boolean);
+	const urlProject = idsFromProcoreWebPath(url.pathname).project;
+	let imageId: string | undefined;
+	if (segments.some((segment) => segment.toLowerCase() === 'photos')) {
+		for (let index = segments.length - 2; index >= 0 && !imageId; index--) {
+			if (PHOTO_SEGMENTS.has(segments[index].toLowerCase()) && isPositiveId(segments[index + 1])) {
+				imageId = segments[index + 1];
+			}
+		}
+		// A fragment holds either parameters ("#image_id=5") or a route with them ("#/grid?image_id=5").
+		const hash = url.hash.slice(1);
+		const fragment = new URLSearchParams(hash.includes('?') ? hash.slice(hash.indexOf('?') + 1) : hash);
+		for (const name of PHOTO_PARAMETERS) {
+			const value = url.searchParams.get(name) ?? fragment.get(name);
+			if (!imageId && value && isPositiveId(value)) imageId = value;
+		}
+	}
+	if (!imageId || !urlProject) {
+		throw new NodeOperationError(node, `No photo ID found in the URL "${truncate(rawUrl)}"`, {
+			itemIndex,
+			description: `Open the photo in the project's Photos tool and copy its address; it looks like ${example}. Or choose the image by ID.`,
+		});
+	}
+	if (urlProject !== projectId) {
+		throw new NodeOperationError(node, `The image URL is a photo of project ${urlProject}, not of project ${projectId}`, {
+			itemIndex,
+			description: 'Choose the project of that photo in Project, or paste the address of a photo of this project.',
+		});
+	}
+	return imageId;
+}
+
+/** The photo ID an Image picker points at, in whichever mode the user chose. */
+export function imageIdFromLocator(
+	node: INode,
+	locator: ImageLocator | string | number | undefined,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
+	projectId: string,
+	itemIndex: number,
+): string {
+	const value =
+		locator && typeof locator === 'object'
+			? typeof locator.value === 'number'
+				? String(locator.value)
+				: String(locator.value ?? '').trim()
+			: String(locator ?? '').trim();
+	if (!value) {
+		throw new NodeOperationError(node, 'No image chosen', {
+			itemIndex,
+			description: 'Choose an Image in the node: from the list, by ID or by URL, or map an ID such as {{ $json.id }}.',
+		});
+	}
+	if (locator && typeof locator === 'object' && locator.mode === 'url') {
+		return imageIdFromProcoreUrl(node, value, connection, projectId, itemIndex);
+	}
+	return requirePositiveId(node, value, 'Image ID', itemIndex);
+}
+
+function truncate(text: string, max = 80): string {
+	return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,196 @@
+import { BudgetExceeded, RateBudget } from '../../nodes/Procore/transport/rateLimit';
+
+/**
+ * The shared rate budget (README "Limits, retries and errors"; Procore's limits, procore-api.md §3):
+ * it learns each window from the X-Rate-Limit-* headers of the answers, holds requests back when a
+ * window is spent, and serves those waiting in the order they asked. Fake timers: no test waits.
+ */
+
+const NOW = 1_800_000_000_000;
+const SPIKE = 25;
+const HOURLY = 3600;
+
+/** The headers Procore sends for a window of `limit` with `remaining` left, resetting `inSeconds` after NOW. */
+const window = (limit: number, remaining: number, inSeconds: number) => ({
+	'x-rate-limit-limit': String(limit),
+	'X-Rate-Limit-Remaining': String(remaining),
+	'x-rate-limit-reset': String(NOW / 1000 + inSeconds),
+});
+
+let random: jest.SpyInstance;
+beforeEach(() => {
+	jest.useFakeTimers({ now: NOW });
+	// No jitter after a wait: the queue leaves exactly at the reset.
+	random = jest.spyOn(Math, 'random').mockReturnValue(0);
+});
+afterEach(() => {
+	random.mockRestore();
+	jest.useRealTimers();
+});
+
+/** Starts an acquire and reports when it went, or how it failed. */
+function ask(budget: RateBudget, name: string, log: string[], deadline = NOW + 600_000) {
+	return budget.acquire(deadline).then(
+		() => log.push(`${name} @${Date.now() - NOW}`),
+		(error: Error) => log.push(`${name} ${error.constructor.name}: ${error.message}`),
+	);
+}
+
+/** One request through the budget, answered with these headers. */
+async function answered(budget: RateBudget, headers: Record<string, string>) {
+	await budget.acquire(Date.now() + 600_000);
+	budget.settle(headers);
+}
+
+/** An answer to a request already in flight (or to none: the count in flight never goes below 0). */
+function learn(budget: RateBudget, headers: Record<string, string>) {
+	budget.settle(headers);
+}
+
+test('a new budget lets requests go at once', async () => {
+	const budget = new RateBudget();
+	const log: string[] = [];
+	await Promise.all([ask(budget, 'a', log), ask(budget, 'b', log)]);
+	expect(log).toEqual(['a @0', 'b @0']);
+	expect(budget.waitNeeded()).toBe(0);
+});
+
+test('requests in flight count against what remains, until their answers come', async () => {
+	const budget = new RateBudget();
+	await answered(budget, window(SPIKE, 2, 10));
+	const log: string[] = [];
+	await Promise.all([ask(budget, 'a', log), ask(budget, 'b', log)]);
+	// Two in flight and two remaining: the next must wait for the reset.
+	expect(budget.waitNeeded()).toBe(10_000);
+	void ask(budget, 'c', log);
+	await jest.advanceTimersByTimeAsync(9_999);
+	expect(log).toEqual(['a @0', 'b @0']);
+	await jest.advanceTimersByTimeAsync(1);
+	expect(log).toEqual(['a @0', 'b @0', 'c @10000']);
+});
+
+describe('the spike and hourly windows are tracked apart', () => {
+	test('news of the hourly window does not hide a spent spike window', async () => {
+		const budget = new RateBudget();
+		learn(budget, window(SPIKE, 0, 10));
+		learn(budget, window(HOURLY, 3000, 3600));
+		expect(budget.waitNeeded()).toBe(10_000);
+		// When the spike window resets it is forgotten; the hourly one has plenty left.
+		expect(budget.waitNeeded(NOW + 10_000)).toBe(0);
+	});
+
+	test('a spent hourly window holds requests back past a fresh spike window', async () => {
+		const budget = new RateBudget();
+		learn(budget, window(HOURLY, 0, 1800));
+		learn(budget, window(SPIKE, 20, 10));
+		expect(budget.waitNeeded()).toBe(1_800_000);
+	});
+});
+
+describe('answers that arrive out of order', () => {
+	test('within one window, the lowest remaining count seen is kept', async () => {
+		const budget = new RateBudget();
+		await Promise.all([budget.acquire(NOW + 1000), budget.acquire(NOW + 1000)]);
+		// The second request's answer (1 left) comes before the first's (2 left).
+		budget.settle(window(SPIKE, 1, 10));
+		budget.settle(window(SPIKE, 2, 10));
+		expect(budget.waitNeeded()).toBe(0);
+		await budget.acquire(NOW + 1000);
+		expect(budget.waitNeeded()).toBe(10_000);
+	});
+
+	test('an answer from a window that has already reset is old news', async () => {
+		const budget = new RateBudget();
+		learn(budget, window(SPIKE, 20, 20));
+		learn(budget, window(SPIKE, 0, 10));
+		expect(budget.waitNeeded()).toBe(0);
+	});
+
+	test('an answer from a later window replaces the spent one, even with more remaining', async () => {
+		const budget = new RateBudget();
+		learn(budget, window(SPIKE, 0, 10));
+		learn(budget, window(SPIKE, 24, 20));
+		expect(budget.waitNeeded()).toBe(0);
+	});
+
+	test('answers without rate-limit headers change nothing but the count in flight', async () => {
+		const budget = new RateBudget();
+		await answered(budget, window(SPIKE, 1, 10));
+		await answered(budget, {});
+		await answered(budget, { 'x-rate-limit-remaining': 'many', 'x-rate-limit-reset': '0' });
+		expect(budget.waitNeeded()).toBe(0);
+		await budget.acquire(NOW + 1000);
+		expect(budget.waitNeeded()).toBe(10_000);
+	});
+});
+
+test('waiting requests go first come, first served', async () => {
+	const budget = new RateBudget();
+	await answered(budget, window(SPIKE, 0, 10));
+	const log: string[] = [];
+	const all = ['a', 'b', 'c', 'd'].map((name) => ask(budget, name, log));
+	await jest.advanceTimersByTimeAsync(10_000);
+	await Promise.all(all);
+	expect(log).toEqual(['a @10000', 'b @10000', 'c @10000', 'd @10000']);
+});
+
+test('a request that would wait past its deadline fails with BudgetExceeded at once; the one behind it still goes', async () => {
+	const budget = new RateBudget();
+	budget.blockUntil(NOW + 10_000);
+	const log: string[] = [];
+	const hasty = ask(budget, 'hasty', log, NOW + 5_000);
+	const patient = ask(budget, 'patient', log, NOW + 60_000);
+	await jest.advanceTimersByTimeAsync(0);
+	expect(log).toEqual(['hasty BudgetExceeded: Procore asked to wait 10 s']);
+	await jest.advanceTimersByTimeAsync(10_000);
+	await Promise.all([hasty, patient]);
+	expect(log).toEqual(['hasty BudgetExceeded: Procore asked to wait 10 s', 'patient @10000']);
+});
+
+// Known node bug (reported to the lead): only the first waiting request's deadline is checked, so
+// one queued behind it waits past its own Maximum Wait and is then sent. `test.failing` passes while
+// the bug is there; when it is fixed, this fails: turn it into a plain `test`.
+test.failing('a request queued behind another, that would wait past its deadline, fails at once too', async () => {
+	const budget = new RateBudget();
+	budget.blockUntil(NOW + 10_000);
+	const log: string[] = [];
+	const patient = ask(budget, 'patient', log, NOW + 60_000);
+	const hasty = ask(budget, 'hasty', log, NOW + 5_000);
+	await jest.advanceTimersByTimeAsync(0);
+	expect(log).toEqual(['hasty BudgetExceeded: Procore asked to wait 10 s']);
+	await jest.advanceTimersByTimeAsync(10_000);
+	await Promise.all([patient, hasty]);
+});
+
+test('BudgetExceeded says how long Procore asked to wait, in whole seconds', async () => {
+	const budget = new RateBudget();
+	budget.blockUntil(NOW + 12_300);
+	const failed = budget.acquire(NOW + 5_000).catch((error: unknown) => error);
+	await jest.advanceTimersByTimeAsync(0);
+	const error = await failed;
+	expect(error).toBeInstanceOf(BudgetExceeded);
+	expect(error).toMatchObject({ waitSeconds: 13, message: 'Procore asked to wait 13 s' });
+});
+
+describe('blockUntil', () => {
+	test('holds every request until the time Procore stated', async () => {
+		const budget = new RateBudget();
+		budget.blockUntil(NOW + 3_000);
+		const log: string[] = [];
+		const going = ask(budget, 'a', log);
+		await jest.advanceTimersByTimeAsync(2_999);
+		expect(log).toEqual([]);
+		await jest.advanceTimersByTimeAsync(1);
+		await going;
+		expect(log).toEqual(['a @3000']);
+	});
+
+	test('only ever lengthens the block', () => {
+		const budget = new RateBudget();
+		budget.blockUntil(NOW + 5_000);
+		budget.blockUntil(NOW + 1_000);
+		expect(budget.waitNeeded()).toBe(5_000);
+		budget.blockUntil(NOW + 8_000);
+		expect(budget.waitNeeded()).toBe(8_000);
+	});
+});
