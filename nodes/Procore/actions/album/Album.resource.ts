@@ -26,7 +26,7 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Delete',
 				value: 'delete',
-				description: 'Delete an album; its photos move to the default album',
+				description: "Delete an album of a project's Photos (not the default album)",
 				action: 'Delete an album',
 			},
 			{

@@ -13,7 +13,8 @@ const properties: INodeProperties[] = [
 	projectLocator,
 	{
 		...targetAlbumLocator,
-		hint: 'Its photos move to the default album ("Unclassified"); the default album itself cannot be deleted',
+		// Procore does not document what becomes of the album's photos (docs/procore-api.md §6.3).
+		hint: 'Procore does not document what becomes of its photos: move them first (Image → Update) if they matter. The default album cannot be deleted.',
 	},
 ];
 
