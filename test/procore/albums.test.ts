@@ -232,7 +232,7 @@ describe('Album → Update', () => {
 });
 
 describe('Album → Delete', () => {
-	test('deletes the album; its photos move to the default album', async () => {
+	test('deletes the album (its photos go to the default album, as the emulator plays it)', async () => {
 		const id = await newAlbum('Short Lived');
 		const photo = await newPhoto(id);
 		const run = await runAlbum('delete', { albumId: rl(String(id)) });
