@@ -1,0 +1,210 @@
+import type {
+	IDataObject,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IPollFunctions,
+} from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { companyLocator, projectLocator } from '../Procore/actions/common.descriptions';
+import { idFromLocator } from '../Procore/helpers/locators';
+import { listSearch } from '../Procore/methods';
+import {
+	CREDENTIAL_TYPE,
+	getConnection,
+	procoreListAll,
+	procoreListPage,
+	procoreRequest,
+	type ProcoreConnection,
+} from '../Procore/transport';
+import { headerValue } from '../Procore/transport/errors';
+import { procorePath } from '../Procore/transport/paths';
+import { asProcoreContext, downloadPhoto } from '../ProcoreTrigger/records';
+
+type Watch = 'new' | 'newOrUpdated';
+
+/** What the node remembers between polls, in the workflow's static data for this node. */
+interface PollState {
+	/** Which field the cursor is on; a change of Trigger On starts afresh. */
+	field?: 'created_at' | 'updated_at';
+	/** The second (YYYY-MM-DDTHH:MM:SSZ) of the newest photo seen so far. */
+	cursor?: string;
+	/** Photos seen at the cursor's second, as `id@timestamp`, so the next poll skips exactly them. */
+	seenAtCursor?: string[];
+}
+
+/** Procore's date-time filters take whole seconds only (docs/procore-api.md §11 "Filters"). */
+function toSecond(timestamp: number): string {
+	return new Date(Math.floor(timestamp / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class ProcorePhotosTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Procore Photos Trigger',
+		name: 'procorePhotosTrigger',
+		icon: { light: 'file:procore.svg', dark: 'file:procore.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["triggerOn"] === "new" ? "New photos" : "New or updated photos"}}',
+		description: 'Starts the workflow when photos are added to (or changed in) a Procore project, by asking Procore regularly',
+		defaults: { name: 'Procore Photos Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: CREDENTIAL_TYPE, required: true }],
+		properties: [
+			companyLocator,
+			projectLocator,
+			{
+				displayName: 'Trigger On',
+				name: 'triggerOn',
+				type: 'options',
+				options: [
+					{ name: 'New Photos', value: 'new', description: 'Photos added to the project since the last poll' },
+					{
+						name: 'New or Updated Photos',
+						value: 'newOrUpdated',
+						description: 'Photos added or changed (name, album, location...) since the last poll',
+					},
+				],
+				default: 'new',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Download the Photo',
+						name: 'downloadPhoto',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to add the photo file to each output item as binary data',
+					},
+					{
+						displayName: 'Put Output File in Field',
+						name: 'binaryPropertyName',
+						type: 'string',
+						default: 'data',
+						description: 'Name of the binary field that receives the photo when Download the Photo is on',
+					},
+				],
+			},
+		],
+	};
+
+	methods = { listSearch };
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const node = this.getNode();
+		const connection = await getConnection(asProcoreContext(this));
+		const companyId = idFromLocator(node, 'company', this.getNodeParameter('companyId') as never, connection, 0);
+		const projectId = idFromLocator(node, 'project', this.getNodeParameter('projectId') as never, connection, 0);
+		const watch = this.getNodeParameter('triggerOn', 'new') as Watch;
+		const options = this.getNodeParameter('options', {}) as { downloadPhoto?: boolean; binaryPropertyName?: string };
+		const field = watch === 'new' ? 'created_at' : 'updated_at';
+		const state = this.getWorkflowStaticData('node') as PollState;
+		const list = {
+			method: 'GET' as const,
+			path: procorePath`/rest/v1.0/images`,
+			companyId,
+			action: `Listing the photos of project ${projectId}`,
+			explain: {
+				403: "Procore refused access: listing photos needs at least 'Read Only' on the project's Photos tool, and the app must be installed in this company.",
+				404: `Procore has no project ${projectId} that this user may see. Check the Project.`,
+			},
+		};
+
+		if (this.getMode() === 'manual') {
+			// "Fetch Test Event": the newest photo, so the user sees what the node outputs. The
+			// cursor stays as it is.
+			const newest = await procoreListPage<IDataObject>(
+				asProcoreContext(this),
+				{ ...list, qs: { project_id: projectId, sort: '-created_at' }, page: 1, perPage: 1 },
+				connection,
+			);
+			if (newest.items.length === 0) {
+				throw new NodeOperationError(node, `Project ${projectId} has no photos yet`, {
+					description: 'Add a photo to the project in Procore, then fetch a test event again.',
+				});
+			}
+			return [await outputFor(this, newest.items, { companyId, projectId, connection, options })];
+		}
+
+		const until = (now: number) => toSecond(now + DAY_MS);
+		const listFrom = async (from: string, now: number) =>
+			await procoreListAll<IDataObject>(
+				asProcoreContext(this),
+				{ ...list, qs: { project_id: projectId, [`filters[${field}]`]: `${from}...${until(now)}`, sort: 'created_at' } },
+				{ perPage: 100 },
+				connection,
+			);
+		const timeOf = (photo: IDataObject) => Date.parse(String(photo[field]));
+		const secondOf = (photo: IDataObject) => Math.floor(timeOf(photo) / 1000) * 1000;
+		const keyOf = (photo: IDataObject) => `${String(photo.id)}@${String(photo[field])}`;
+
+		if (!state.cursor || state.field !== field) {
+			// The first poll after activation only marks where to start: the photos already there are
+			// not news. The mark is Procore's "now" (its Date header), so that its clock, not this
+			// machine's, decides what is newer; photos already at or after the mark are remembered as seen.
+			const probe = await procoreRequest<IDataObject[]>(
+				asProcoreContext(this),
+				{ ...list, qs: { project_id: projectId, page: 1, per_page: 1 } },
+				connection,
+			);
+			const serverNow = Date.parse(headerValue(probe.headers, 'date') ?? '');
+			const now = Number.isFinite(serverNow) ? serverNow : Date.now();
+			const mark = toSecond(now);
+			const already = (await listFrom(mark, now)).filter((photo) => Number.isFinite(timeOf(photo)));
+			const newestSecond = Math.max(Date.parse(mark), ...already.map(secondOf));
+			state.field = field;
+			state.cursor = toSecond(newestSecond);
+			state.seenAtCursor = already.filter((photo) => secondOf(photo) === newestSecond).map(keyOf);
+			return null;
+		}
+
+		const cursorMs = Date.parse(state.cursor);
+		const seen = new Set(state.seenAtCursor ?? []);
+		const fresh = (await listFrom(state.cursor, Date.now()))
+			.filter((photo) => Number.isFinite(timeOf(photo)))
+			// The cursor's own second is asked for again: photos that came in that second after the
+			// last poll are news, the ones it already gave out are not.
+			.filter((photo) => secondOf(photo) > cursorMs || (secondOf(photo) === cursorMs && !seen.has(keyOf(photo))))
+			.sort((a, b) => timeOf(a) - timeOf(b) || Number(a.id) - Number(b.id));
+		if (fresh.length === 0) return null;
+
+		const newestSecond = secondOf(fresh[fresh.length - 1]);
+		const atNewest = fresh.filter((photo) => secondOf(photo) === newestSecond).map(keyOf);
+		state.seenAtCursor = newestSecond === cursorMs ? [...seen, ...atNewest] : atNewest;
+		state.cursor = toSecond(newestSecond);
+		return [await outputFor(this, fresh, { companyId, projectId, connection, options })];
+	}
+}
+
+/** One output item per photo; with Download the Photo, its file as binary data. */
+async function outputFor(
+	context: IPollFunctions,
+	photos: IDataObject[],
+	request: {
+		companyId: string;
+		projectId: string;
+		connection: ProcoreConnection;
+		options: { downloadPhoto?: boolean; binaryPropertyName?: string };
+	},
+): Promise<INodeExecutionData[]> {
+	const { companyId, projectId, connection, options } = request;
+	if (!options.downloadPhoto) return photos.map((photo) => ({ json: photo }));
+	const field = (options.binaryPropertyName ?? '').trim() || 'data';
+	const items: INodeExecutionData[] = [];
+	for (const photo of photos) {
+		const file = await downloadPhoto(context, connection, { companyId, projectId, imageId: String(photo.id) });
+		// A photo deleted between the list and the download is output without a file, and says so.
+		items.push(file ? { json: file.image, binary: { [field]: file.binary } } : { json: { ...photo, deleted: true } });
+	}
+	return items;
+}
