@@ -28,11 +28,24 @@ type Watch = 'new' | 'newOrUpdated';
 interface PollState {
 	/** Which field the cursor is on; a change of Trigger On starts afresh. */
 	field?: 'created_at' | 'updated_at';
+	/** When the trigger started (Procore's clock, whole seconds): older photos are never news. */
+	since?: string;
 	/** The second (YYYY-MM-DDTHH:MM:SSZ) of the newest photo seen so far. */
 	cursor?: string;
-	/** Photos seen at the cursor's second, as `id@timestamp`, so the next poll skips exactly them. */
-	seenAtCursor?: string[];
+	/**
+	 * Photos already given out (or there at the start) whose time is within LOOK_BACK_MS of the
+	 * cursor, as `id@timestamp`: the next poll asks for that window again and skips exactly these.
+	 */
+	seen?: string[];
 }
+
+/**
+ * How far before the newest photo each poll looks again. Photos of the same second as the newest
+ * may arrive after a poll, and a list may show a photo a little after a newer one (a search index
+ * that lags, the emulator's `listLagMs` reading, procore-api.md §11): both are caught if they show
+ * within this window. Procore documents no bound for that lag.
+ */
+const LOOK_BACK_MS = 120_000;
 
 /** Procore's date-time filters take whole seconds only (docs/procore-api.md §11 "Filters"). */
 function toSecond(timestamp: number): string {
@@ -148,10 +161,10 @@ export class ProcorePhotosTrigger implements INodeType {
 		const secondOf = (photo: IDataObject) => Math.floor(timeOf(photo) / 1000) * 1000;
 		const keyOf = (photo: IDataObject) => `${String(photo.id)}@${String(photo[field])}`;
 
-		if (!state.cursor || state.field !== field) {
+		if (!state.cursor || !state.since || state.field !== field) {
 			// The first poll after activation only marks where to start: the photos already there are
 			// not news. The mark is Procore's "now" (its Date header), so that its clock, not this
-			// machine's, decides what is newer; photos already at or after the mark are remembered as seen.
+			// machine's, decides what is newer; photos already in the look-back window are remembered.
 			const probe = await procoreRequest<IDataObject[]>(
 				asProcoreContext(this),
 				{ ...list, qs: { project_id: projectId, page: 1, per_page: 1 } },
@@ -159,29 +172,29 @@ export class ProcorePhotosTrigger implements INodeType {
 			);
 			const serverNow = Date.parse(headerValue(probe.headers, 'date') ?? '');
 			const now = Number.isFinite(serverNow) ? serverNow : Date.now();
-			const mark = toSecond(now);
-			const already = (await listFrom(mark, now)).filter((photo) => Number.isFinite(timeOf(photo)));
-			const newestSecond = Math.max(Date.parse(mark), ...already.map(secondOf));
+			const mark = Math.floor(now / 1000) * 1000;
+			const already = (await listFrom(toSecond(mark - LOOK_BACK_MS), now)).filter((photo) => Number.isFinite(timeOf(photo)));
+			const cursor = Math.max(mark, ...already.map(secondOf));
 			state.field = field;
-			state.cursor = toSecond(newestSecond);
-			state.seenAtCursor = already.filter((photo) => secondOf(photo) === newestSecond).map(keyOf);
+			state.since = toSecond(mark);
+			state.cursor = toSecond(cursor);
+			state.seen = already.filter((photo) => secondOf(photo) >= cursor - LOOK_BACK_MS).map(keyOf);
 			return null;
 		}
 
+		const sinceMs = Date.parse(state.since);
 		const cursorMs = Date.parse(state.cursor);
-		const seen = new Set(state.seenAtCursor ?? []);
-		const fresh = (await listFrom(state.cursor, Date.now()))
-			.filter((photo) => Number.isFinite(timeOf(photo)))
-			// The cursor's own second is asked for again: photos that came in that second after the
-			// last poll are news, the ones it already gave out are not.
-			.filter((photo) => secondOf(photo) > cursorMs || (secondOf(photo) === cursorMs && !seen.has(keyOf(photo))))
+		const seen = new Set(state.seen ?? []);
+		const from = Math.max(sinceMs, cursorMs - LOOK_BACK_MS);
+		const fresh = (await listFrom(toSecond(from), Date.now()))
+			.filter((photo) => Number.isFinite(timeOf(photo)) && secondOf(photo) >= sinceMs && !seen.has(keyOf(photo)))
 			.sort((a, b) => timeOf(a) - timeOf(b) || Number(a.id) - Number(b.id));
 		if (fresh.length === 0) return null;
 
-		const newestSecond = secondOf(fresh[fresh.length - 1]);
-		const atNewest = fresh.filter((photo) => secondOf(photo) === newestSecond).map(keyOf);
-		state.seenAtCursor = newestSecond === cursorMs ? [...seen, ...atNewest] : atNewest;
-		state.cursor = toSecond(newestSecond);
+		const newCursor = Math.max(cursorMs, ...fresh.map(secondOf));
+		const secondOfKey = (key: string) => Math.floor(Date.parse(key.slice(key.indexOf('@') + 1)) / 1000) * 1000;
+		state.seen = [...seen, ...fresh.map(keyOf)].filter((key) => secondOfKey(key) >= newCursor - LOOK_BACK_MS);
+		state.cursor = toSecond(newCursor);
 		return [await outputFor(this, fresh, { companyId, projectId, connection, options })];
 	}
 }

@@ -92,7 +92,9 @@ describe('Procore Photos Trigger (polling)', () => {
 		// The first poll's look at the mark's second and the three polls after it.
 		expect(ranges).toHaveLength(4);
 		for (const range of ranges) expect(range).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.\.\.\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-		expect(ranges.at(-1)!.split('...')[0]).toBe(new Date(secondAt).toISOString().replace('.000Z', 'Z'));
+		// The cursor is the newest photo's second; each poll looks back from it, never before the start.
+		expect(trigger.staticData.cursor).toBe(new Date(secondAt).toISOString().replace('.000Z', 'Z'));
+		expect(ranges.at(-1)!.split('...')[0]).toBe(trigger.staticData.since);
 		expect(listCalls().every((call) => call.status === 200)).toBe(true);
 	});
 
@@ -110,6 +112,19 @@ describe('Procore Photos Trigger (polling)', () => {
 		expect(await trigger.poll()).toBeNull();
 		const e = addPhoto(second + SECOND + 10);
 		expect(ids(await trigger.poll())).toEqual([e]);
+		expect(await trigger.poll()).toBeNull();
+	});
+
+	test('a photo the list shows only after a newer one was given out still comes, once', async () => {
+		const trigger = harness();
+		expect(await trigger.poll()).toBeNull();
+		const lagging = addPhoto(wholeSecond(1) + 500);
+		// Not listed yet, as a search index that lags behind (the emulator's listLagMs reading).
+		(emu.state.images.get(lagging) as { listedAfter?: number }).listedAfter = Date.now() + 60_000;
+		const newer = addPhoto(wholeSecond(3));
+		expect(ids(await trigger.poll())).toEqual([newer]);
+		(emu.state.images.get(lagging) as { listedAfter?: number }).listedAfter = 0;
+		expect(ids(await trigger.poll())).toEqual([lagging]);
 		expect(await trigger.poll()).toBeNull();
 	});
 
