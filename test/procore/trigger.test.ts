@@ -291,6 +291,42 @@ describe('Procore Trigger: deliveries', () => {
 		expect(emu.requests.some((request) => request.path === '/rest/v1.0/images/4242')).toBe(false);
 	});
 
+	test('Image Categories: an album made in Procore starts the workflow with the album read after the event', async () => {
+		const harness = await trigger({ resourceName: 'Image Categories', events: ['create'], options: { fetchRecord: true } });
+		await harness.activate();
+		expect(procoreHooks()[0].triggers).toEqual(['Image Categories create']);
+		const token = emu.issueToken({ grantType: 'client_credentials' }).access_token;
+		const made = await fetch(`${emu.apiUrl}/rest/v1.0/image_categories?project_id=${HARBOR_TOWER}`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${token}`, 'Procore-Company-Id': ACME, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ image_category: { name: 'Facade' } }),
+		});
+		expect(made.status).toBe(201);
+		const album = (await made.json()) as { id: number };
+		await emu.webhooks.idle();
+		const [delivery] = await harness.handled(1);
+		expect(delivery.items![0].json).toMatchObject({
+			resource_name: 'Image Categories',
+			resource_id: album.id,
+			record: { id: album.id, name: 'Facade' },
+		});
+	});
+
+	test('a read that Procore refuses still starts the workflow, with the reason in fetchError', async () => {
+		const harness = await trigger({ options: { fetchRecord: true } });
+		await harness.activate();
+		emu.faults.inject({ method: 'GET', path: '/rest/v1.0/images/777', status: 403, body: { errors: 'Forbidden' } });
+		emu.emitEvent({ projectId: PROJECT, resourceName: 'Images', eventType: 'update', resourceId: 777 });
+		await emu.webhooks.idle();
+		const [delivery] = await harness.handled(1);
+		expect(delivery.status).toBe(200);
+		expect(delivery.items![0].json.fetchError).toMatchObject({
+			message: expect.stringContaining('Reading photo 777 in project 2001'),
+			description: expect.stringContaining("'Read Only' on the project's Photos tool"),
+		});
+		expect(JSON.stringify(delivery.items![0].json)).not.toContain('Bearer');
+	});
+
 	test("Ignore Events From This App: the node's own uploads start nothing, another app's do", async () => {
 		const harness = await trigger({ options: { ignoreOwnApp: true } });
 		await harness.activate();
