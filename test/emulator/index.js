@@ -190,7 +190,13 @@ async function startEmulator(options = {}) {
 		 * @param {import('./deliveries').EventSpec} event
 		 */
 		emitEvent(event) {
-			return emu.webhooks.emit(event);
+			// A fault in the webhooks must not fail the photo request that caused the event.
+			try {
+				return emu.webhooks.emit(event);
+			} catch (e) {
+				emu.errors.push(e);
+				return null;
+			}
 		},
 
 		/**

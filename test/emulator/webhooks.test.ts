@@ -65,6 +65,7 @@ interface Received {
  */
 async function receiver(answer: (n: number) => { status?: number; delayMs?: number } = () => ({})) {
 	const got: Received[] = [];
+	const timers = new Set<NodeJS.Timeout>();
 	const server: Server = createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
@@ -74,7 +75,13 @@ async function receiver(answer: (n: number) => { status?: number; delayMs?: numb
 			const reply = () => {
 				if (!res.destroyed) res.writeHead(a.status ?? 200).end('ok');
 			};
-			if (a.delayMs) setTimeout(reply, a.delayMs);
+			if (a.delayMs) {
+				const timer = setTimeout(() => {
+					timers.delete(timer);
+					reply();
+				}, a.delayMs);
+				timers.add(timer);
+			}
 			else reply();
 		});
 	});
@@ -84,6 +91,8 @@ async function receiver(answer: (n: number) => { status?: number; delayMs?: numb
 		url,
 		got,
 		close: () => new Promise<void>((resolve) => {
+			// A delayed answer still pending would keep the test process alive.
+			for (const t of timers) clearTimeout(t);
 			server.closeAllConnections();
 			server.close(() => resolve());
 		}),
@@ -350,17 +359,38 @@ describe('deliveries', () => {
 		}
 	});
 
-	test('a receiver slower than deliveryTimeoutMs fails the delivery, which is retried', async () => {
+	test('the pause is per URL: a failing receiver does not hold back another one', async () => {
+		emu.configure({ deliveryBackoffMs: 300, deliveryDiscardAfterMs: 250 });
+		const down = await receiver(() => ({ status: 500 }));
+		const up = await receiver();
+		try {
+			await hookWith(down.url, [['Images', 'create']]);
+			await hookWith(up.url, [['Images', 'create']]);
+			for (const id of [1, 2]) emu.webhooks.emit({ projectId: 2001, resourceName: 'Images', eventType: 'create', resourceId: id });
+			await new Promise((r) => setTimeout(r, 150));
+			// Within the first backoff: the healthy URL has both, the failing one was tried once.
+			expect(up.got.map((g) => g.body.resource_id)).toEqual([1, 2]);
+			expect(down.got.map((g) => g.body.resource_id)).toEqual([1]);
+			await emu.webhooks.idle();
+		} finally {
+			await down.close();
+			await up.close();
+		}
+	});
+
+	test('a receiver slower than deliveryTimeoutMs fails the delivery; the next event waits, then both go in order', async () => {
 		emu.configure({ deliveryTimeoutMs: 150, deliveryBackoffMs: 20 });
 		const rx = await receiver((n) => (n === 1 ? { delayMs: 600 } : {}));
 		try {
 			const hook = await hookWith(rx.url, [['Images', 'update']]);
 			emu.webhooks.emit({ projectId: 2001, resourceName: 'Images', eventType: 'update', resourceId: 7, userId: SEED.userId });
+			emu.webhooks.emit({ projectId: 2001, resourceName: 'Images', eventType: 'update', resourceId: 8, userId: SEED.userId });
 			await emu.webhooks.idle();
-			const [d] = emu.webhooks.deliveries(hook.id);
+			const [d, next] = emu.webhooks.deliveries(hook.id);
 			expect(d.attempts.map((a) => [a.responseStatus, a.error])).toEqual([[null, 'no answer within 150 ms'], [200, null]]);
 			expect(d.attempts[0].durationMs).toBeLessThan(550);
-			expect(rx.got).toHaveLength(2);
+			expect(rx.got.map((g) => g.body.resource_id)).toEqual([7, 7, 8]);
+			expect(Date.parse(next.attempts[0].at)).toBeGreaterThanOrEqual(Date.parse(d.attempts[1].at));
 		} finally {
 			await rx.close();
 		}
@@ -409,6 +439,51 @@ describe('deliveries', () => {
 		} finally {
 			await rx.close();
 		}
+	});
+
+	test('with deliveryBatchMs, photos created through the API close together go out shuffled', async () => {
+		emu.configure({ deliveryBatchMs: 1500 });
+		emu.webhooks.shuffle(true);
+		const rx = await receiver();
+		try {
+			await hookWith(rx.url, [['Images', 'create']]);
+			const ids: number[] = [];
+			for (const name of ['b1.jpg', 'b2.jpg', 'b3.jpg']) ids.push((await createPhoto(name)).id);
+			await emu.webhooks.idle();
+			const order = rx.got.map((g) => g.body.resource_id);
+			expect([...order].sort()).toEqual(ids);
+			expect(order).not.toEqual(ids);
+		} finally {
+			await rx.close();
+		}
+	});
+
+	test('payload versions v3 and v4.0', async () => {
+		const rx = await receiver();
+		try {
+			for (const api_version of ['v3', 'v4.0']) {
+				const hook = await api('/rest/v1.0/webhooks/hooks', { json: { project_id: 2001, hook: { api_version, namespace: 'versions', destination_url: `${rx.url}/${api_version}` } } });
+				expect(hook.status).toBe(201);
+				expect((await api(`/rest/v1.0/webhooks/hooks/${hook.json.id}/triggers`, { json: { project_id: 2001, api_version, trigger: { resource_name: 'Images', event_type: 'update' } } })).status).toBe(201);
+			}
+			const event = emu.webhooks.emit({ projectId: 2001, resourceName: 'Images', eventType: 'update', resourceId: 42, userId: SEED.userId, applicationId: 'app-x' });
+			await emu.webhooks.idle();
+			const byVersion = Object.fromEntries(rx.got.map((g) => [g.body.api_version ?? 'v4.0', g.body]));
+			expect(byVersion.v3).toMatchObject({ id: event.id, api_version: 'v3', related_resources: [], metadata: { source_application_id: 'app-x' } });
+			expect(byVersion['v4.0']).toEqual({ id: event.ulid, timestamp: event.timestamp, reason: 'update', company_id: '1001', project_id: '2001', user_id: String(SEED.userId), resource_type: 'Images', resource_id: '42' });
+		} finally {
+			await rx.close();
+		}
+	});
+
+	test('hookDeleteWithTriggers: cascade deletes the hook with its triggers; no more deliveries', async () => {
+		emu.configure({ hookDeleteWithTriggers: 'cascade' });
+		const hook = await hookWith('http://127.0.0.1:1/x', [['Images', 'create']]);
+		expect((await api(`/rest/v1.0/webhooks/hooks/${hook.id}?project_id=2001`, { method: 'DELETE' })).status).toBe(204);
+		expect(emu.webhooks.triggerRecords.size).toBe(0);
+		emu.webhooks.emit({ projectId: 2001, resourceName: 'Images', eventType: 'create', resourceId: 1 });
+		expect(emu.webhooks.pending()).toBe(0);
+		expect(emu.webhooks.deliveries(hook.id)).toEqual([]);
 	});
 
 	test('only loopback destinations are posted to; other hooks and projects get nothing', async () => {
