@@ -47,6 +47,9 @@ interface PollState {
  */
 const LOOK_BACK_MS = 120_000;
 
+/** The part of n8n's poll budget the downloads may use; the rest is for the answer and margins. */
+const BUDGET_SHARE = 0.6;
+
 /** Procore's date-time filters take whole seconds only (docs/procore-api.md §11 "Filters"). */
 function toSecond(timestamp: number): string {
 	return new Date(Math.floor(timestamp / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -114,6 +117,10 @@ export class ProcorePhotosTrigger implements INodeType {
 	methods = { listSearch };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		// n8n gives a poll a time budget (getPollBudgetMs, 5 min by default); downloads stop well
+		// before it runs out and the photos left over come with the next poll.
+		const budgetMs = typeof this.getPollBudgetMs === 'function' ? this.getPollBudgetMs() : 5 * 60_000;
+		const stopDownloadsAt = Date.now() + budgetMs * BUDGET_SHARE;
 		const node = this.getNode();
 		const connection = await getConnection(asProcoreContext(this));
 		const companyId = idFromLocator(node, 'company', this.getNodeParameter('companyId') as never, connection, 0);
@@ -191,11 +198,15 @@ export class ProcorePhotosTrigger implements INodeType {
 			.sort((a, b) => timeOf(a) - timeOf(b) || Number(a.id) - Number(b.id));
 		if (fresh.length === 0) return null;
 
-		const newCursor = Math.max(cursorMs, ...fresh.map(secondOf));
+		const items = await outputFor(this, fresh, { companyId, projectId, connection, options, stopDownloadsAt });
+		// Only the photos given out move the cursor: the ones left over (out of time) are newer than
+		// all of them, so the next poll's window holds them, and they are not in `seen`.
+		const given = fresh.slice(0, items.length);
+		const newCursor = Math.max(cursorMs, ...given.map(secondOf));
 		const secondOfKey = (key: string) => Math.floor(Date.parse(key.slice(key.indexOf('@') + 1)) / 1000) * 1000;
-		state.seen = [...seen, ...fresh.map(keyOf)].filter((key) => secondOfKey(key) >= newCursor - LOOK_BACK_MS);
+		state.seen = [...seen, ...given.map(keyOf)].filter((key) => secondOfKey(key) >= newCursor - LOOK_BACK_MS);
 		state.cursor = toSecond(newCursor);
-		return [await outputFor(this, fresh, { companyId, projectId, connection, options })];
+		return [items];
 	}
 }
 
@@ -208,6 +219,8 @@ async function outputFor(
 		projectId: string;
 		connection: ProcoreConnection;
 		options: { downloadPhoto?: boolean; binaryPropertyName?: string };
+		/** After this time no further download starts (at least one photo is always given out). */
+		stopDownloadsAt?: number;
 	},
 ): Promise<INodeExecutionData[]> {
 	const { companyId, projectId, connection, options } = request;
@@ -215,6 +228,7 @@ async function outputFor(
 	const field = (options.binaryPropertyName ?? '').trim() || 'data';
 	const items: INodeExecutionData[] = [];
 	for (const photo of photos) {
+		if (items.length > 0 && request.stopDownloadsAt !== undefined && Date.now() > request.stopDownloadsAt) break;
 		const file = await downloadPhoto(context, connection, { companyId, projectId, imageId: String(photo.id) });
 		// A photo deleted between the list and the download is output without a file, and says so.
 		items.push(file ? { json: file.image, binary: { [field]: file.binary } } : { json: { ...photo, deleted: true } });

@@ -262,9 +262,21 @@ export class TriggerHarness {
 	}
 
 	/** One poll, as n8n's scheduler runs it ('trigger'), or the editor's Fetch Test Event ('manual'). */
-	async poll(mode: 'trigger' | 'manual' = 'trigger'): Promise<INodeExecutionData[][] | null> {
+	async poll(mode: 'trigger' | 'manual' = 'trigger', options: { budgetMs?: number } = {}): Promise<INodeExecutionData[][] | null> {
 		await useMemoryBinaryData();
-		const context = new core.PollContext(this.workflow, this.node, this.additionalData(), mode, mode === 'manual' ? 'manual' : 'activate');
+		const context = new core.PollContext(
+			this.workflow,
+			this.node,
+			this.additionalData(),
+			mode,
+			mode === 'manual' ? 'manual' : 'activate',
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			options.budgetMs === undefined ? undefined : () => options.budgetMs!,
+		);
 		return await this.options.nodeType.poll!.call(context);
 	}
 }

@@ -181,4 +181,20 @@ describe('Procore Photos Trigger (polling)', () => {
 		const data = Buffer.from(item.binary!.photo.data, 'base64');
 		expect(sha256(data)).toBe(sha256(bytes));
 	});
+
+	test("Download the Photo within n8n's poll budget: the photos left over come with the next poll, each once", async () => {
+		const trigger = harness({ options: { downloadPhoto: true } });
+		expect(await trigger.poll()).toBeNull();
+		const made: number[] = [];
+		for (const name of ['a.jpg', 'b.jpg', 'c.jpg']) {
+			const created = await createImage({}, [photoItem(jpegBytes(3_000), name)]);
+			expect(created.error).toBeUndefined();
+			made.push(Number(created.items[0].json.id));
+		}
+		// Each download takes 400 ms; a 500 ms budget leaves time for one download per poll.
+		emu.faults.inject({ method: 'GET', path: /^\/file-links\//, delayMs: 400, times: 10 });
+		const polls: unknown[][] = [];
+		for (let round = 0; round < 4; round++) polls.push(ids(await trigger.poll('trigger', { budgetMs: 500 })));
+		expect(polls).toEqual([[made[0]], [made[1]], [made[2]], []]);
+	});
 });
