@@ -21,6 +21,7 @@ import { authorizationMatches, forgetDeliveries, isFirstDelivery, newSecret, rea
 import {
 	createHook,
 	createTriggers,
+	listOurHooks,
 	readHook,
 	removeHook,
 	type EventType,
@@ -227,6 +228,14 @@ export class ProcoreTrigger implements INodeType {
 					throw new NodeOperationError(node, 'Choose a Resource and at least one Event', {
 						description: 'The trigger needs to know which changes in Procore start the workflow.',
 					});
+				}
+				// A hook of this package left on this URL (its node's static data lost, e.g. a re-imported
+				// workflow) would deliver with a secret nobody knows: every answer 401, and Procore then
+				// pauses all deliveries to the URL, the new hook's too (docs/procore-api.md §11). It goes.
+				for (const leftover of await listOurHooks(this, scope)) {
+					if (leftover.destination_url === url && leftover.id !== undefined) {
+						await removeHook(this, scope, String(leftover.id));
+					}
 				}
 				const secret = newSecret();
 				const hookId = await createHook(this, scope, { destinationUrl: url, secret });

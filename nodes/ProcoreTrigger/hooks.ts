@@ -66,7 +66,7 @@ export async function readHook(context: IHookFunctions, scope: Scope, hookId: st
 }
 
 /** The hooks of this package in the project. */
-async function listOurHooks(context: IHookFunctions, scope: Scope): Promise<IDataObject[]> {
+export async function listOurHooks(context: IHookFunctions, scope: Scope): Promise<IDataObject[]> {
 	const response = await procoreRequest<IDataObject[]>(
 		asProcoreContext(context),
 		{

@@ -157,6 +157,19 @@ describe('Procore Trigger: lifecycle', () => {
 		expect(hooks[0].destinationUrl).toBe(harness.webhookUrl());
 	});
 
+	test('a hook left on the same URL by a node that lost its static data is removed, not kept beside the new one', async () => {
+		const first = await trigger();
+		await first.activate();
+		const leftover = emu.webhooks.hooks(PROJECT)[0].id;
+		// Same node (same URL), its static data gone: its secret is known to nobody now.
+		for (const key of Object.keys(first.staticData)) delete first.staticData[key];
+		await first.activate();
+		const hooks = procoreHooks();
+		expect(hooks).toHaveLength(1);
+		expect(hooks[0].id).not.toBe(leftover);
+		expect(hooks[0].destinationHeaders).toEqual({ Authorization: `Bearer ${String(first.staticData.secret)}` });
+	});
+
 	test('test mode ("Listen for test event"): a hook on the test URL, deleted when listening stops', async () => {
 		const harness = await trigger();
 		await harness.activate(true);
