@@ -81,5 +81,5 @@ test('the unpacked nodes and credentials load, and their icons and the node code
 			assert.ok(existsSync(join(unpacked, codex)), `${codex} (the node's codex: categories, docs links) does not ship`);
 		}
 	}
-	assert.deepEqual(loaded.sort(), ['procore', 'procoreOAuth2Api']);
+	assert.deepEqual(loaded.sort(), ['procore', 'procoreOAuth2Api', 'procorePhotosTrigger', 'procoreTrigger']);
 });

@@ -27,6 +27,7 @@ import type {
 import { createRunExecutionData, Workflow } from 'n8n-workflow';
 
 import { TestCredentialsHelper } from './credentials';
+import './regex';
 
 // n8n-core reads its instance folder when its services are first built.
 const userFolder = mkdtempSync(join(tmpdir(), 'procore-n8n-'));

@@ -42,13 +42,13 @@ export const description = updateDisplayOptions(
 /** Storage answers that name no type; the file name tells more. */
 const GENERIC_TYPES = ['application/octet-stream', 'binary/octet-stream', 'application/binary'];
 
-function specificType(contentType: string | undefined): string | undefined {
+export function specificType(contentType: string | undefined): string | undefined {
 	const type = contentType?.split(';')[0].trim().toLowerCase();
 	return type && !GENERIC_TYPES.includes(type) ? type : undefined;
 }
 
 /** A file name fit for n8n's binary data: no folders, no control characters. */
-function safeFileName(name: string): string {
+export function safeFileName(name: string): string {
 	return Array.from(name.replace(/[\\/]/g, '_'))
 		.filter((character) => character.charCodeAt(0) >= 0x20 && character.charCodeAt(0) !== 0x7f)
 		.join('')

@@ -1,0 +1,129 @@
+import type {
+	IBinaryData,
+	IDataObject,
+	IExecuteFunctions,
+	IHookFunctions,
+	IPollFunctions,
+	IWebhookFunctions,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { readImage } from '../Procore/actions/image/get.operation';
+import { safeFileName, specificType } from '../Procore/actions/image/download.operation';
+import { procoreRequest, type ProcoreConnection, type ProcoreContext } from '../Procore/transport';
+import { isStaleLinkError, openFileLink, type OpenedFile } from '../Procore/transport/download';
+import { asNodeError } from '../Procore/transport/errors';
+import { procorePath } from '../Procore/transport/paths';
+
+/** The contexts the trigger nodes run in. */
+export type TriggerContext = IHookFunctions | IWebhookFunctions | IPollFunctions;
+
+/**
+ * The Procore transport is typed for the action node's contexts, but uses only what every n8n
+ * context has: getNode, getCredentials and helpers.httpRequest(WithAuthentication). The trigger
+ * contexts have all three, so they go through the same transport: the same rate budget, retries
+ * and error messages as the Procore node.
+ */
+export function asProcoreContext(context: TriggerContext): ProcoreContext & IExecuteFunctions {
+	return context as unknown as ProcoreContext & IExecuteFunctions;
+}
+
+/** The HTTP status of a Procore error, if it had one. */
+export function statusOf(error: unknown): number | undefined {
+	const code = (error as { httpCode?: unknown } | undefined)?.httpCode;
+	const status = Number(code);
+	return Number.isInteger(status) && status > 0 ? status : undefined;
+}
+
+export interface RecordRequest {
+	companyId: string;
+	projectId: string;
+	resourceName: string;
+	resourceId: string;
+}
+
+/** The resources whose record the triggers know how to read, by Procore's webhook resource name. */
+export const READABLE_RESOURCES = ['Images', 'Image Categories'];
+
+/**
+ * The record an event is about, read right after the event (docs/procore-api.md §8: the payload
+ * holds only IDs). Undefined when the record is gone: deleted after the event, or never visible.
+ */
+export async function readRecord(
+	context: TriggerContext,
+	connection: ProcoreConnection,
+	request: RecordRequest,
+): Promise<IDataObject | undefined> {
+	const { companyId, projectId, resourceName, resourceId } = request;
+	try {
+		if (resourceName === 'Images') {
+			return await readImage(asProcoreContext(context), connection, {
+				companyId,
+				projectId,
+				imageId: resourceId,
+				itemIndex: 0,
+			});
+		}
+		if (resourceName === 'Image Categories') {
+			const response = await procoreRequest<IDataObject>(
+				asProcoreContext(context),
+				{
+					method: 'GET',
+					path: procorePath`/rest/v1.0/image_categories/${resourceId}`,
+					qs: { project_id: projectId },
+					companyId,
+					action: `Reading album ${resourceId} in project ${projectId}`,
+					explain: {
+						403: "Procore refused access: reading albums needs at least 'Read Only' on the project's Photos tool.",
+					},
+				},
+				connection,
+			);
+			return response.body;
+		}
+	} catch (error) {
+		if (statusOf(error) === 404) return undefined;
+		throw asNodeError(context.getNode(), error);
+	}
+	throw new NodeOperationError(context.getNode(), `The trigger cannot read records of the resource "${resourceName}"`, {
+		description: `Fetch the Record works for ${READABLE_RESOURCES.join(' and ')}. Turn it off, and read the record with an HTTP Request node using the event's resource_id.`,
+	});
+}
+
+/**
+ * The photo's file as n8n binary data, by the rules of Image → Download
+ * (nodes/Procore/actions/image/download.operation.ts): the record is read right before the
+ * download because file links expire (docs/procore-api.md §11 "Downloading a photo"), the link is
+ * used as it is, and a stale link gets one more try with a fresh record. Undefined when the photo
+ * is gone or has no file any more.
+ */
+export async function downloadPhoto(
+	context: IWebhookFunctions | IPollFunctions,
+	connection: ProcoreConnection,
+	request: { companyId: string; projectId: string; imageId: string },
+): Promise<{ image: IDataObject; binary: IBinaryData } | undefined> {
+	const { companyId, projectId, imageId } = request;
+	const node = context.getNode();
+	const what = `photo ${imageId} in project ${projectId}`;
+	for (let round = 1; ; round++) {
+		const image = await readRecord(context, connection, { companyId, projectId, resourceName: 'Images', resourceId: imageId });
+		if (!image || image.permanently_deleted === true || typeof image.url !== 'string' || !image.url) return undefined;
+		let file: OpenedFile | undefined;
+		try {
+			file = await openFileLink(asProcoreContext(context), connection, { link: image.url, companyId, action: `Downloading ${what}` });
+			const fileName = safeFileName(
+				(typeof image.filename === 'string' && image.filename ? image.filename : undefined) ?? file.fileName ?? `photo-${imageId}`,
+			);
+			const binary = await context.helpers.prepareBinaryData(file.stream, fileName, specificType(file.contentType));
+			return { image, binary };
+		} catch (error) {
+			file?.stream.destroy();
+			const brokeOff = file !== undefined;
+			if ((brokeOff || isStaleLinkError(error)) && round < 2) continue;
+			if (!brokeOff) throw asNodeError(node, error);
+			throw new NodeOperationError(node, `Downloading ${what}: the transfer broke off${round > 1 ? ', twice' : ''}`, {
+				description: 'The connection to Procore or its file storage failed while the file was coming in.',
+			});
+		}
+	}
+}
