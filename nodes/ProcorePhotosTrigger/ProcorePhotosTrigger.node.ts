@@ -42,7 +42,7 @@ interface PollState {
 /**
  * How far before the newest photo each poll looks again. Photos of the same second as the newest
  * may arrive after a poll, and a list may show a photo a little after a newer one (a search index
- * that lags, the emulator's `listLagMs` reading, procore-api.md §11): both are caught if they show
+ * that lags, the emulator's `listLagMs` reading, docs/procore-api.md §11): both are caught if they show
  * within this window. Procore documents no bound for that lag.
  */
 const LOOK_BACK_MS = 120_000;

@@ -93,7 +93,7 @@ function httpNode(name, position, parameters, withAuth = true) {
 /** The three-request direct upload a capable user wires with HTTP Request and Merge nodes. */
 function builtInDirectWorkflow(id, dir, apiUrl) {
 	// Storage wants every field Procore returned; the HTTP Request node can only list fixed names,
-	// so the user types the documented ones (procore-api.md §7).
+	// so the user types the documented ones (docs/procore-api.md §7).
 	const fields = ['key', 'Content-Type', 'Content-Disposition', 'policy', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-signature'];
 	return {
 		id,

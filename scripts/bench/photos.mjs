@@ -140,7 +140,7 @@ const nodeDownload = (ids) =>
 
 /**
  * The obvious two requests: the record, then its file link with the credential. The file link wants
- * the Bearer token and redirects to storage, which refuses any Authorization header (procore-api.md
+ * the Bearer token and redirects to storage, which refuses any Authorization header (docs/procore-api.md
  * §11 "Downloading a photo"); n8n's HTTP Request node keeps the OAuth2 token on the redirect, so
  * every file fails with 400. Run once, to show it.
  */

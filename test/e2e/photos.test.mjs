@@ -19,7 +19,7 @@ const COMPANY = { __rl: true, mode: 'id', value: '1001' };
 const PROJECT = { __rl: true, mode: 'id', value: '2001' };
 const SAFETY_WALKS = 5003;
 const SITE_PROGRESS = 5002;
-/** More than one page of Procore's list (100 a page, procore-api.md §4 as in the emulator's README). */
+/** More than one page of Procore's list (100 a page, docs/procore-api.md §4 as in the emulator's README). */
 const ALBUM_PHOTOS = 130;
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
@@ -240,7 +240,7 @@ describe('Photos, whole, in a real n8n', () => {
 		const deleted = lib.nodeOutput(result.data, 'Delete it');
 		assert.equal(deleted.length, 1);
 		assert.equal(deleted[0].json.id, moving[0].id);
-		// Soft delete by default: the photo is in the recycle bin, not gone (procore-api.md §11 "Deleting").
+		// Soft delete by default: the photo is in the recycle bin, not gone (docs/procore-api.md §11 "Deleting").
 		assert.ok(emu.state.images.get(moving[0].id).deletedAt, 'the first moved photo is in the recycle bin');
 		assert.ok(!emu.state.images.get(moving[0].id).permanentlyDeleted);
 		for (const image of moving.slice(1)) assert.ok(!emu.state.images.get(image.id).deletedAt);

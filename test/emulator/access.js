@@ -3,7 +3,7 @@
 
 /**
  * The api listener's gatekeeping: rate limiting, the Bearer token, the Procore-Company-Id header
- * (procore-api.md §2) and who may see which company and project.
+ * (docs/procore-api.md §2) and who may see which company and project.
  */
 
 const { HttpError, procoreErrors, toId } = require('./http');
@@ -18,7 +18,7 @@ const INVALID_TOKEN = 'The access token is invalid';
 
 /**
  * 401 for a missing, unknown, expired or revoked token. The body uses the generic error object's
- * `message` field (procore-api.md §5 lists it for v1.0 401s) with the documented text; the exact
+ * `message` field (docs/procore-api.md §5 lists it for v1.0 401s) with the documented text; the exact
  * shape is UNCONFIRMED. The WWW-Authenticate header is the usual Doorkeeper one (UNCONFIRMED).
  */
 function invalidToken() {
@@ -28,7 +28,7 @@ function invalidToken() {
 }
 
 /**
- * The missing-header message is documented; its status is UNCONFIRMED (procore-api.md §2): 400
+ * The missing-header message is documented; its status is UNCONFIRMED (docs/procore-api.md §2): 400
  * with the plain-text message. A header that is not an integer counts as missing (strict reading).
  */
 function missingCompanyHeader() {
@@ -64,7 +64,7 @@ function apiHooks(emu) {
 			emu.stats.rateLimited++;
 			emu.rate.block(ctx.rateKey, r.resetMs, '429');
 			// UNCONFIRMED whether the 429 body is plain text or JSON, and whether Retry-After comes
-			// with it (procore-api.md §3): plain text, and no Retry-After unless retryAfterOn429.
+			// with it (docs/procore-api.md §3): plain text, and no Retry-After unless retryAfterOn429.
 			/** @type {Record<string, string>} */
 			const headers = {};
 			if (emu.options.retryAfterOn429) headers['Retry-After'] = String(Math.max(1, Math.ceil((r.resetMs - emu.now()) / 1000)));
@@ -103,7 +103,7 @@ function authenticate(ctx) {
 
 /**
  * `required`: every call; `user-optional`: /me and /companies, where an authorization-code token
- * may leave it out but a client-credentials (DMSA) token must send it (procore-api.md §1.5, §2).
+ * may leave it out but a client-credentials (DMSA) token must send it (docs/procore-api.md §1.5, §2).
  * A header that is present is always checked.
  * @param {Context} ctx
  * @param {'required' | 'user-optional'} mode
@@ -135,7 +135,7 @@ const PHOTOS_LEVEL_NAMES = /** @type {const} */ ({ read_only: 'Read Only', stand
 
 /**
  * The caller's permission level on the Photos tool must be at least `needed` (Procore's permissions
- * matrix, procore-api.md §9.10 and §11 "Permissions": uploading and editing photos and creating
+ * matrix, docs/procore-api.md §9.10 and §11 "Permissions": uploading and editing photos and creating
  * albums need Standard, marking a photo private and deleting photos need Admin). 403 in the
  * documented `{"errors": "<string>"}` shape; the wording is the emulator's (UNCONFIRMED).
  * @param {Context} ctx
@@ -173,7 +173,7 @@ function requireCompanyParam(ctx, raw) {
 
 /**
  * A project the caller may use, in the header's company. A project in another company, or one the
- * caller cannot see, is a 404 (procore-api.md §5: 404 also means "cannot read it"). A DMSA outside
+ * caller cannot see, is a 404 (docs/procore-api.md §5: 404 also means "cannot read it"). A DMSA outside
  * its permitted projects gets 403; `photos` also requires the Photos tool to be enabled (403).
  * @param {Context} ctx
  * @param {unknown} raw

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Webhook hooks, triggers and the delivery worker (procore-api.md §8 and §11 "Webhooks, more").
+ * Webhook hooks, triggers and the delivery worker (docs/procore-api.md §8 and §11 "Webhooks, more").
  * The REST routes live in resources/webhooks.js; this module keeps the records and posts events.
  *
  * Delivery, as Procore documents it:
@@ -21,10 +21,10 @@ const crypto = require('crypto');
 const http = require('http');
 const https = require('https');
 
-/** Resources whose events are project-level only (procore-api.md §8, §11). */
+/** Resources whose events are project-level only (docs/procore-api.md §8, §11). */
 const PROJECT_ONLY_RESOURCES = new Set(['Images', 'Image Categories']);
 
-/** Payload versions a hook may ask for (procore-api.md §8 "Payload"). */
+/** Payload versions a hook may ask for (docs/procore-api.md §8 "Payload"). */
 const PAYLOAD_VERSIONS = ['v2', 'v3', 'v4.0'];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -75,7 +75,7 @@ function mulberry32(seed) {
 	};
 }
 
-/** `Bearer abcdef…` → `*******…vwxyz`: only the last 5 characters show (procore-api.md §11). @param {string} value */
+/** `Bearer abcdef…` → `*******…vwxyz`: only the last 5 characters show (docs/procore-api.md §11). @param {string} value */
 function maskSecret(value) {
 	const s = String(value);
 	if (s.length <= 5) return '*'.repeat(s.length);
@@ -234,7 +234,7 @@ class Webhooks {
 		return this.triggers(hook.id).some((t) => t.resourceName === event.resourceName && t.eventType === event.eventType);
 	}
 
-	/** The body Procore posts, in the hook's payload version (procore-api.md §8). @param {Hook} hook @param {WebhookEvent} e */
+	/** The body Procore posts, in the hook's payload version (docs/procore-api.md §8). @param {Hook} hook @param {WebhookEvent} e */
 	payload(hook, e) {
 		if (hook.apiVersion === 'v4.0') {
 			// v4.0: string ids, `reason` for event_type, `resource_type` for resource_name.

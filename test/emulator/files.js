@@ -3,7 +3,7 @@
 
 /**
  * Photo files: where stored bytes live, and the file links an Image's `url` / `thumbnail_url`
- * carry (procore-api.md §6.1 "File URLs", §11 "Downloading a photo").
+ * carry (docs/procore-api.md §6.1 "File URLs", §11 "Downloading a photo").
  *
  *  - Bytes: a stored object keeps its bytes in memory up to `keepBytesUpTo`; beyond that they are
  *    streamed to a file in the emulator's temp folder (removed by `emu.close()`), so 50 MB photos
@@ -26,7 +26,7 @@ const { mimeFor } = require('./resources/uploads');
 
 /** @typedef {import('./server').Context} Context */
 
-// Not under /rest/v1.0/files, which Procore uses for Documents (procore-api.md §11).
+// Not under /rest/v1.0/files, which Procore uses for Documents (docs/procore-api.md §11).
 const LINK_PREFIX = '/file-links/';
 
 /** The emulator's temp folder (shared with assembly.js through `emu.tmpDir`). @param {any} emu */
@@ -215,7 +215,7 @@ function fileLink(ctx, img, variant) {
 }
 
 /**
- * GET of a file link (api listener): Bearer token required (procore-api.md §6.1, "since 2023-06"),
+ * GET of a file link (api listener): Bearer token required (docs/procore-api.md §6.1, "since 2023-06"),
  * Procore-Company-Id not needed (the link alone names the file). A link whose signature does not
  * check out, or whose photo was permanently deleted, is 404; an expired one is 403.
  * @param {Context} ctx

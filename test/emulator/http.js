@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Shared HTTP helpers: error values in Procore's documented body shapes (procore-api.md §5),
+ * Shared HTTP helpers: error values in Procore's documented body shapes (docs/procore-api.md §5),
  * request-body parsing (JSON, urlencoded, multipart with binary parts, Rails bracket names),
  * pagination headers (§4) and S3-style XML errors for the storage listener.
  */
@@ -29,7 +29,7 @@ class HttpError extends Error {
 	}
 }
 
-/** Procore's v1.x error shapes (procore-api.md §5). Each returns an HttpError to throw. */
+/** Procore's v1.x error shapes (docs/procore-api.md §5). Each returns an HttpError to throw. */
 const procoreErrors = {
 	/** `{"errors": "<string>"}`: the documented 403 shape. @param {number} status @param {string} text */
 	errorsString: (status, text) => new HttpError(status, { errors: text }),
@@ -43,7 +43,7 @@ const procoreErrors = {
 	nestedError: (status, code, message) => new HttpError(status, { error: { code, message } }),
 	/**
 	 * Rails-style validation errors `{"errors": {field: [messages]}}`.
-	 * UNCONFIRMED for a plain v1.0 422 (procore-api.md §5); the strict, most structured reading.
+	 * UNCONFIRMED for a plain v1.0 422 (docs/procore-api.md §5); the strict, most structured reading.
 	 * @param {Record<string, string[]>} fields
 	 */
 	validation: (fields) => new HttpError(422, { errors: fields }),
@@ -211,7 +211,7 @@ function flatQuery(search) {
 
 /**
  * Reads and parses a request body: JSON, urlencoded or multipart (files become UploadedFile).
- * Anything else with a body is refused with 406 (procore-api.md §5: "unsupported content type").
+ * Anything else with a body is refused with 406 (docs/procore-api.md §5: "unsupported content type").
  * @param {BodySource} source
  * @returns {Promise<ParsedBody>}
  */
@@ -303,7 +303,7 @@ async function parseMultipartParams(source, boundary) {
 }
 
 /**
- * Paginates a list the way Procore's v1.x does (procore-api.md §4): `page`/`per_page` query,
+ * Paginates a list the way Procore's v1.x does (docs/procore-api.md §4): `page`/`per_page` query,
  * `Total`, `Per-Page` and an RFC 5988 `Link` header with absolute URLs on the api listener.
  * Page 1 carries only next and last; the last page only first and prev; a single page has no Link.
  * @template T

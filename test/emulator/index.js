@@ -3,7 +3,7 @@
 
 /**
  * The Procore emulator: three listeners on 127.0.0.1 — login (OAuth), api (REST) and storage
- * (S3-like presigned uploads) — behaving as /work/shared/procore-api.md documents, strictly.
+ * (S3-like presigned uploads) — behaving as docs/procore-api.md documents, strictly.
  * See README.md in this folder.
  */
 
@@ -83,7 +83,7 @@ const DEFAULTS = {
 	/** Seeded random faults, see Faults.setRandom; null = off. */
 	randomFaults: /** @type {import('./faults').RandomFaults | null} */ (null),
 
-	// Contested readings of Procore's documents (procore-api.md §6, §7, §10, §11): each option plays
+	// Contested readings of Procore's documents (docs/procore-api.md §6, §7, §10, §11): each option plays
 	// one reading; the defaults keep the strict reading above. See README "Contested readings".
 	/**
 	 * Create Image's upload-first body: 'flat' = top-level `upload_uuid` + `image_name` (every
@@ -111,7 +111,7 @@ const DEFAULTS = {
 	/** The emulator's clock runs this far from the machine's: Date header, rate-limit windows, X-Rate-Limit-Reset, the early-request oracle. */
 	clockOffsetMs: 0,
 
-	// Webhooks (procore-api.md §8, §11 "Webhooks, more"; deliveries.js, resources/webhooks.js).
+	// Webhooks (docs/procore-api.md §8, §11 "Webhooks, more"; deliveries.js, resources/webhooks.js).
 	/** A delivery not answered 2xx within this long fails (Procore: 5 s). */
 	deliveryTimeoutMs: 5000,
 	/** After a failure every delivery to that URL pauses: base × 2^(failures−1), at most the max (Procore: 1 s → 1 h). */
@@ -326,7 +326,7 @@ async function startEmulator(options = {}) {
 			});
 		},
 
-		/** The project's default album (procore-api.md §6.3 "Unclassified"), whatever its name. @param {number} projectId */
+		/** The project's default album (docs/procore-api.md §6.3 "Unclassified"), whatever its name. @param {number} projectId */
 		defaultAlbum(projectId) {
 			return [...emu.state.albums.values()].find((a) => a.projectId === projectId && a.isDefault);
 		},

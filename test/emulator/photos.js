@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * The Photos tool beyond Create (procore-api.md §6.2, §11 "Filters", "Deleting", "Read-only Image
+ * The Photos tool beyond Create (docs/procore-api.md §6.2, §11 "Filters", "Deleting", "Read-only Image
  * fields"): the Image object, and list, show, update and delete of images. resources/images.js
  * routes them. Every choice where the documents are silent is listed in README.md's
  * "UNCONFIRMED points".
@@ -34,7 +34,7 @@ function validDate(s) {
 }
 
 /**
- * The Image object (procore-api.md §6.1). `url` and `thumbnail_url` are file links on the api
+ * The Image object (docs/procore-api.md §6.1). `url` and `thumbnail_url` are file links on the api
  * listener (files.js): they need the Bearer token and redirect to storage; null once the photo is
  * permanently deleted.
  * @param {Context} ctx @param {any} img
@@ -93,7 +93,7 @@ function isDeleted(img) {
 
 /**
  * A bad query parameter: 400, the nested error shape Procore documents for some v1.0 400s
- * (procore-api.md §5: "400 … bad parameter values"). The exact shape is UNCONFIRMED.
+ * (docs/procore-api.md §5: "400 … bad parameter values"). The exact shape is UNCONFIRMED.
  * @param {string} name @param {string} rule
  */
 function badParam(name, rule) {
@@ -128,7 +128,7 @@ function boolFilter(filters, name) {
 }
 
 /**
- * `filters[log_date]`: a date or `YYYY-MM-DD...YYYY-MM-DD` (procore-api.md §6.2), start ≤ end.
+ * `filters[log_date]`: a date or `YYYY-MM-DD...YYYY-MM-DD` (docs/procore-api.md §6.2), start ≤ end.
  * @param {unknown} raw
  */
 function dateRange(raw) {
@@ -145,7 +145,7 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(Z|[+-]\d{2}:
 
 /**
  * `filters[created_at]` / `filters[updated_at]`: `YYYY-MM-DDTHH:MM:SSZ...YYYY-MM-DDTHH:MM:SSZ`,
- * as documented (procore-api.md §11 "Filters": no milliseconds). Both ends are required; a UTC
+ * as documented (docs/procore-api.md §11 "Filters": no milliseconds). Both ends are required; a UTC
  * offset instead of Z is accepted; milliseconds are refused (strict).
  * @param {string} name @param {unknown} raw
  */
@@ -159,7 +159,7 @@ function dateTimeRange(name, raw) {
 	return { from, to };
 }
 
-/** Sort keys of procore-api.md §6.2, each as a value to order by (nulls last). */
+/** Sort keys of docs/procore-api.md §6.2, each as a value to order by (nulls last). */
 const SORT_KEYS = /** @type {Record<string, (img: any) => string | null>} */ ({
 	created_at: (i) => i.createdAt,
 	most_recent: (i) => i.createdAt,
@@ -187,7 +187,7 @@ function withSublocations(ctx, ids) {
 }
 
 /**
- * GET /rest/v1.0/images?project_id= with the filters, sorts and views of procore-api.md §6.2.
+ * GET /rest/v1.0/images?project_id= with the filters, sorts and views of docs/procore-api.md §6.2.
  * @param {Context} ctx
  */
 function list(ctx) {
@@ -286,7 +286,7 @@ function sortBy(images, by, descending) {
 
 /**
  * The photo `{id}` of the query's project. Another project's photo, or one permanently deleted,
- * is a 404 in Procore's `{"error": …}` shape (procore-api.md §5). Soft-deleted photos are found
+ * is a 404 in Procore's `{"error": …}` shape (docs/procore-api.md §5). Soft-deleted photos are found
  * (they keep `links.permanentlyDelete`, §11 "Deleting").
  * @param {Context} ctx
  */
@@ -302,10 +302,10 @@ function show(ctx) {
 	ctx.json(200, imageJson(ctx, findImage(ctx).img));
 }
 
-/** Fields PATCH may change (procore-api.md §6.2; `starred` as in Create). */
+/** Fields PATCH may change (docs/procore-api.md §6.2; `starred` as in Create). */
 const UPDATABLE = ['private', 'description', 'image_category_id', 'location_id', 'mt_location', 'trade_ids', 'log_date', 'daily_log_segment_id', 'starred'];
 
-/** Read-only fields (procore-api.md §11 "Read-only Image fields"), plus `id`. */
+/** Read-only fields (docs/procore-api.md §11 "Read-only Image fields"), plus `id`. */
 const READ_ONLY = ['id', 'taken_at', 'gps_lat', 'gps_long', 'filename', 'width', 'height', 'size', 'url', 'thumbnail_url', 'uploader', 'origin_id', 'daily_log_header_id', 'created_at', 'updated_at', 'permanently_deleted'];
 
 /**
@@ -407,7 +407,7 @@ function touch(img) {
 }
 
 /**
- * DELETE /rest/v1.0/images/{id}?project_id=[&permanent=true]: 200 with no body (procore-api.md
+ * DELETE /rest/v1.0/images/{id}?project_id=[&permanent=true]: 200 with no body (docs/procore-api.md
  * §6.2). Without `permanent` the photo goes to the recycle bin (again: 200, nothing changes);
  * with `permanent=true` it is deleted for good, from the bin or not.
  * @param {Context} ctx

@@ -1,5 +1,5 @@
 /**
- * Self-tests of the emulator's Photos tool beyond Create (procore-api.md §6.2, §6.3, §11): list
+ * Self-tests of the emulator's Photos tool beyond Create (docs/procore-api.md §6.2, §6.3, §11): list
  * filters, show, update, delete, albums, file links and downloads — over real HTTP with Node's
  * fetch, photos created through the real upload flow.
  */

@@ -29,7 +29,7 @@ function hmac(key, text) {
 
 /**
  * The form fields for a browser-style POST upload, in the order Procore returns them
- * (procore-api.md §7): key, Content-Type, Content-Disposition, policy, x-amz-credential,
+ * (docs/procore-api.md §7): key, Content-Type, Content-Disposition, policy, x-amz-credential,
  * x-amz-algorithm, x-amz-date, x-amz-signature.
  * @param {any} emu
  * @param {{ key: string, createdAt: number, urlExpiresAt: number, contentType: string, contentDisposition: string }} upload

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Procore's two rate limits (procore-api.md §3): an hourly window and an optional spike window,
+ * Procore's two rate limits (docs/procore-api.md §3): an hourly window and an optional spike window,
  * both counted per access token on the api listener only (storage is another host). Every api
  * response carries X-Rate-Limit-Limit / -Remaining / -Reset for whichever window is closer to
  * running out. Windows end on whole seconds so the advertised Reset is exactly when the counter

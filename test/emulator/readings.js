@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Contested readings (procore-api.md §11) played on routes whose handlers live in other modules
+ * Contested readings (docs/procore-api.md §11) played on routes whose handlers live in other modules
  * (photos.js, albums.js), run by the api listener after authentication and the company header
  * check (access.js): Photos permission levels on photo update and delete and on album create,
  * "Disable Dynamic Location Creation" on photo update, milliseconds in list date-time ranges
@@ -51,7 +51,7 @@ async function gate(ctx, route) {
 
 /**
  * Date-time ranges are documented as `YYYY-MM-DDTHH:MM:SSZ...YYYY-MM-DDTHH:MM:SSZ`, without
- * milliseconds (procore-api.md §11 "Filters"); the list handler refuses fractions of a second
+ * milliseconds (docs/procore-api.md §11 "Filters"); the list handler refuses fractions of a second
  * with 400 (strict, `refuseMillisecondsInRanges: true`). With `false` the emulator plays a Procore
  * that accepts them: each end is widened to whole seconds (start down, end up) before the handler
  * reads the range, so no photo inside the asked range is missed.
@@ -78,7 +78,7 @@ function acceptMilliseconds(ctx) {
 }
 
 /**
- * "Disable Dynamic Location Creation" on photo update (procore-api.md §11 "Locations"), as on
+ * "Disable Dynamic Location Creation" on photo update (docs/procore-api.md §11 "Locations"), as on
  * create: a new `mt_location` path (without `location_id`) is refused with 422, or with
  * `dynamicLocationRefusal: 'ignore'` dropped from the request, so the photo keeps its location.
  * @param {Context} ctx @param {import('./seed').Project} project @param {Record<string, any>} image

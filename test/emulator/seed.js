@@ -65,7 +65,7 @@ function seed(state) {
 		clientId: SEED.clientId,
 		clientSecret: SEED.clientSecret,
 		name: 'n8n Procore (emulator)',
-		// Procore registers http://localhost by default (procore-api.md §1.2); other loopback
+		// Procore registers http://localhost by default (docs/procore-api.md §1.2); other loopback
 		// redirects are allowed through the allowLoopbackRedirects option for tests.
 		redirectUris: ['http://localhost', 'urn:ietf:wg:oauth:2.0:oob'],
 		serviceAccountUserId: SEED.serviceAccountUserId,
@@ -79,7 +79,7 @@ function seed(state) {
 	});
 
 	const companies = [
-		// webBaseUrl: the zone's web host that GET /rest/v1.0/company_base_url answers (procore-api.md
+		// webBaseUrl: the zone's web host that GET /rest/v1.0/company_base_url answers (docs/procore-api.md
 		// §11 "Web hosts and regions"): Acme lives on a regional host, the others on app.procore.com.
 		{ id: SEED.companies.acme, name: 'Acme Construction', isActive: true, appInstalled: true, permittedProjectIds: null, webBaseUrl: 'https://us02.procore.com' },
 		{ id: SEED.companies.beta, name: 'Beta Builders', isActive: true, appInstalled: true, permittedProjectIds: null, webBaseUrl: 'https://app.procore.com' },
@@ -94,7 +94,7 @@ function seed(state) {
 		companyIds: [1001, 1002, 1003],
 		myCompanyId: 1001,
 		serviceAccount: false,
-		// Admin on Photos unless a test lowers it (procore-api.md §9.10, §11 "Permissions").
+		// Admin on Photos unless a test lowers it (docs/procore-api.md §9.10, §11 "Permissions").
 		photosPermission: 'admin',
 	});
 	state.users.set(SEED.otherUserId, {
@@ -104,14 +104,14 @@ function seed(state) {
 		companyIds: [1001],
 		myCompanyId: 1001,
 		serviceAccount: false,
-		// Admin on Photos unless a test lowers it (procore-api.md §9.10, §11 "Permissions").
+		// Admin on Photos unless a test lowers it (docs/procore-api.md §9.10, §11 "Permissions").
 		photosPermission: 'admin',
 	});
 	state.users.set(SEED.serviceAccountUserId, {
 		id: SEED.serviceAccountUserId,
 		login: 'procore-test-client@service-account.example.com',
 		name: 'n8n Procore (emulator) Service Account',
-		// A DMSA reaches the companies where the app is installed (procore-api.md §1.3).
+		// A DMSA reaches the companies where the app is installed (docs/procore-api.md §1.3).
 		companyIds: [1001, 1002],
 		myCompanyId: null,
 		serviceAccount: true,
@@ -128,7 +128,7 @@ function seed(state) {
 			active: true,
 			photosEnabled: true,
 			photosPrivateByDefault: false,
-			// The project setting "Disable Dynamic Location Creation" (procore-api.md §11 "Locations").
+			// The project setting "Disable Dynamic Location Creation" (docs/procore-api.md §11 "Locations").
 			disableDynamicLocationCreation: false,
 			createdAt: SEED_TIME,
 			updatedAt: SEED_TIME,

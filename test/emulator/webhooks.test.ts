@@ -1,5 +1,5 @@
 /**
- * Self-tests of the emulator's webhooks (procore-api.md §8, §11 "Webhooks, more"): the hooks and
+ * Self-tests of the emulator's webhooks (docs/procore-api.md §8, §11 "Webhooks, more"): the hooks and
  * triggers API over real HTTP with Node's fetch, and deliveries to a tiny receiver on 127.0.0.1.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'http';
@@ -227,7 +227,7 @@ describe('triggers and resources', () => {
 		const listed = await api(`${base}?project_id=2001`);
 		expect(listed.json.map((t: Json) => [t.resource_name, t.event_type])).toEqual([['Images', 'CREATE'], ['Image Categories', 'DELETE']]);
 
-		// Strict: a hook with triggers is not deleted (procore-api.md §11: delete the triggers first).
+		// Strict: a hook with triggers is not deleted (docs/procore-api.md §11: delete the triggers first).
 		expect((await api(`/rest/v1.0/webhooks/hooks/${hook.id}?project_id=2001`, { method: 'DELETE' })).status).toBe(422);
 		expect((await api(`${base}/${second.json.id}?project_id=2001`, { method: 'DELETE' })).status).toBe(204);
 		expect((await api(`${base}?project_id=2001`)).json).toHaveLength(1);

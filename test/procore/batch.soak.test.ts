@@ -3,7 +3,7 @@ import { useEmulator } from './fixtures';
 
 /**
  * The soak (npm run test:soak, not in npm test: it takes minutes): a long batch through Procore's
- * spike limit (procore-api.md §3) and seeded random faults, with the invariants of batches.ts.
+ * spike limit (docs/procore-api.md §3) and seeded random faults, with the invariants of batches.ts.
  */
 
 // A 1 s in-flight grace, for the reason resilience.test.ts gives: with 8 uploads in parallel on a

@@ -207,7 +207,7 @@ export async function uploadOutsideTheNode(
 	fileName: string,
 	grant: { grantType?: string; userId?: number } = { grantType: 'client_credentials' },
 ): Promise<string> {
-	// Only the user (or service account) who made an upload may use it (procore-api.md §7).
+	// Only the user (or service account) who made an upload may use it (docs/procore-api.md §7).
 	const token = emu.issueToken(grant).access_token;
 	const created = await fetch(`${emu.apiUrl}/rest/v1.0/projects/${HARBOR_TOWER}/uploads`, {
 		method: 'POST',

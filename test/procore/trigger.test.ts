@@ -119,7 +119,7 @@ describe('Procore Trigger: lifecycle', () => {
 		const deletes = emu.requests
 			.filter((request) => request.method === 'DELETE')
 			.map((request) => `${request.path} ${request.status}`);
-		// The emulator refuses to delete a hook that still has triggers (procore-api.md §11: undocumented).
+		// The emulator refuses to delete a hook that still has triggers (docs/procore-api.md §11: undocumented).
 		expect(deletes).toEqual([
 			`/rest/v1.0/webhooks/hooks/${hookId}/triggers/bulk 200`,
 			`/rest/v1.0/webhooks/hooks/${hookId} 204`,
@@ -179,7 +179,7 @@ describe('Procore Trigger: lifecycle', () => {
 	});
 
 	test('a trigger Procore refuses fails the activation and leaves no hook behind', async () => {
-		// Projects is a company-level resource: a project hook cannot have it (procore-api.md §11).
+		// Projects is a company-level resource: a project hook cannot have it (docs/procore-api.md §11).
 		const harness = await trigger({ resourceName: 'Projects', events: ['create'] });
 		await expect(harness.activate()).rejects.toThrow('Procore refused 1 trigger(s) of the webhook: Projects create');
 		expect(procoreHooks()).toEqual([]);

@@ -16,7 +16,7 @@ const node: INode = {
 	parameters: {},
 };
 
-describe('procoreErrorText: every body shape Procore documents (procore-api.md §5)', () => {
+describe('procoreErrorText: every body shape Procore documents (docs/procore-api.md §5)', () => {
 	test.each([
 		['errors as a string', { errors: 'Photos tool is disabled' }, 'Photos tool is disabled'],
 		[

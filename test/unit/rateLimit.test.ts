@@ -1,7 +1,7 @@
 import { BudgetExceeded, RateBudget } from '../../nodes/Procore/transport/rateLimit';
 
 /**
- * The shared rate budget (README "Limits, retries and errors"; Procore's limits, procore-api.md §3):
+ * The shared rate budget (README "Limits, retries and errors"; Procore's limits, docs/procore-api.md §3):
  * it learns each window from the X-Rate-Limit-* headers of the answers, holds requests back when a
  * window is spent, and serves those waiting in the order they asked. Fake timers: no test waits.
  */

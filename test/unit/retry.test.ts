@@ -2,7 +2,7 @@ import type { ProcoreFailure } from '../../nodes/Procore/transport/errors';
 import { backoffMs, verdictFor } from '../../nodes/Procore/transport/retry';
 
 /**
- * The retry verdict for every failure Procore or the network can give (procore-api.md §3 and §5,
+ * The retry verdict for every failure Procore or the network can give (docs/procore-api.md §3 and §5,
  * and the README's "Limits, retries and errors"): throttles wait as told, unknown outcomes of a
  * creating request are recovered rather than repeated, anything else fails at once.
  */

@@ -2,11 +2,11 @@
 'use strict';
 
 /**
- * Photo albums = image categories (procore-api.md §6.3): list (paginated), create, show, update,
+ * Photo albums = image categories (docs/procore-api.md §6.3): list (paginated), create, show, update,
  * delete, and the ids of albums with photos. All take `project_id` in the query and need the
  * Photos tool. Choices where the documents are silent (README "UNCONFIRMED points"):
  *  - The default album ("Unclassified") cannot be updated or deleted: 403 `{"errors": …}` (it has
- *    no update/delete links, procore-api.md §6.3).
+ *    no update/delete links, docs/procore-api.md §6.3).
  *  - Deleting an album moves its photos (recycle bin included) to the default album.
  *  - Names are unique in a project, compared trimmed and case-insensitively: 422 otherwise.
  *  - `album_cover_id` must be a photo of the project that is not deleted (any album).
@@ -69,7 +69,7 @@ function refuseDefault(album) {
 
 /**
  * Reads and checks `{"image_category": {name, private, album_cover_id}}` (create and update:
- * `name` is required by both, procore-api.md §6.3).
+ * `name` is required by both, docs/procore-api.md §6.3).
  * @param {Context} ctx @param {import('../seed').Project} project @param {Album | null} self
  */
 async function albumBody(ctx, project, self) {
@@ -105,7 +105,7 @@ function register(app) {
 	app.api.get('/rest/v1.0/image_categories', (ctx) => {
 		const project = requireProjectFromQuery(ctx, { photos: true });
 		const list = [...ctx.state.albums.values()].filter((a) => a.projectId === project.id).sort((a, b) => a.position - b.position || a.id - b.id);
-		// Default and maximum page size UNCONFIRMED (procore-api.md §4): 100 / maxPerPage.
+		// Default and maximum page size UNCONFIRMED (docs/procore-api.md §4): 100 / maxPerPage.
 		ctx.json(200, paginate(ctx, list).map((a) => albumListJson(ctx, a)));
 	});
 
@@ -166,7 +166,7 @@ function register(app) {
 		}
 		ctx.state.albums.delete(album.id);
 		ctx.emu.emitEvent({ projectId: project.id, companyId: project.companyId, resourceName: 'Image Categories', eventType: 'delete', resourceId: album.id, userId: ctx.auth?.user.id, applicationId: ctx.auth?.token.clientId });
-		// 200 (procore-api.md §6.3); no body, as for images.
+		// 200 (docs/procore-api.md §6.3); no body, as for images.
 		ctx.send(200, '', undefined);
 	});
 }

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * `GET /rest/v1.0/companies` (procore-api.md §6.4): the user's companies, or for a DMSA the
+ * `GET /rest/v1.0/companies` (docs/procore-api.md §6.4): the user's companies, or for a DMSA the
  * companies where the app is installed. Paginated. And `GET /rest/v1.0/company_base_url`.
  */
 
@@ -32,7 +32,7 @@ function register(app) {
 		{ company: 'user-optional' },
 	);
 
-	// The web host of the header's company's zone (procore-api.md §11 "Web hosts and regions"):
+	// The web host of the header's company's zone (docs/procore-api.md §11 "Web hosts and regions"):
 	// `{"web_base_url": "https://us02.procore.com"}`, the shape the 3P spec digest gives; nothing
 	// else is documented. The Procore-Company-Id header is required, as on every other call.
 	app.api.get('/rest/v1.0/company_base_url', (ctx) => {

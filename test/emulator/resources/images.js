@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Images in the Photos tool (procore-api.md §6.1, §6.2): create here; list, show, update, delete
+ * Images in the Photos tool (docs/procore-api.md §6.1, §6.2): create here; list, show, update, delete
  * and the Image object in ../photos.js; file links in ../files.js. All take `project_id` in the
  * query, and need the Photos tool enabled in the project.
  *
@@ -36,7 +36,7 @@ function validDate(s) {
 }
 
 /**
- * Where the upload-first fields sit, per the `createImageBodyForm` reading (procore-api.md §6.1,
+ * Where the upload-first fields sit, per the `createImageBodyForm` reading (docs/procore-api.md §6.1,
  * §11 "Create Image body"): 'flat' = top-level `upload_uuid` + `image_name` (every spec), 'nested'
  * = `upload: {uuid, image_name, source}` (2026-05 tutorial), 'both' = either. Keys of the form not
  * played are not read (Rails drops unpermitted params), so they count as absent.
@@ -59,13 +59,13 @@ function uploadFields(ctx, p) {
 /** @param {Context} ctx */
 async function create(ctx) {
 	const project = requireProjectFromQuery(ctx, { photos: true });
-	// Uploading photos needs Standard or Admin on Photos (procore-api.md §9.10).
+	// Uploading photos needs Standard or Admin on Photos (docs/procore-api.md §9.10).
 	requirePhotosPermission(ctx, 'standard', 'upload photos');
 	const p = (await ctx.body()).params;
 	const state = ctx.state;
 	const user = /** @type {NonNullable<Context['auth']>} */ (ctx.auth).user;
 
-	// `image` must carry at least one attribute, even with upload_uuid (procore-api.md §6.1, §9.2).
+	// `image` must carry at least one attribute, even with upload_uuid (docs/procore-api.md §6.1, §9.2).
 	// Status and body shape UNCONFIRMED: 422 with Rails-style errors.
 	const image = p.image;
 	if (blank(image) || (isPlainObject(image) && Object.keys(image).length === 0)) throw procoreErrors.validation({ image: ["can't be blank"] });
@@ -87,7 +87,7 @@ async function create(ctx) {
 	/** @type {{ filename: string, size: number, sha256: string, contentType: string | null, objectKey: string | null, upload: any, bytes: Buffer | null, file?: string | null }} */
 	let file;
 	if (data !== undefined) {
-		// image[data] only works as a file part of a multipart body (procore-api.md §9.4).
+		// image[data] only works as a file part of a multipart body (docs/procore-api.md §9.4).
 		if (!(data instanceof UploadedFile)) throw procoreErrors.validation({ data: ['must be a file part of a multipart/form-data body'] });
 		if (data.size === 0) throw procoreErrors.validation({ data: ["can't be blank"] });
 		const filename = typeof imageName === 'string' && imageName.trim() !== '' ? imageName : data.filename || 'image';
@@ -116,7 +116,7 @@ async function create(ctx) {
 	/** @type {Record<string, string[]>} */
 	const errors = {};
 
-	// Album. Omitting it is UNCONFIRMED (procore-api.md §9.3); strict: required unless the
+	// Album. Omitting it is UNCONFIRMED (docs/procore-api.md §9.3); strict: required unless the
 	// requireImageCategory option is false, then the project's default album, whatever its name
 	// ("Unclassified", renamed, or another language such as "Sin clasificar").
 	let albumId = null;
@@ -144,7 +144,7 @@ async function create(ctx) {
 			errors.mt_location = ['must be an array of location names (image[mt_location][] in a form)'];
 		}
 		if (mtPath) {
-			// "Disable Dynamic Location Creation" (procore-api.md §11 "Locations").
+			// "Disable Dynamic Location Creation" (docs/procore-api.md §11 "Locations").
 			const plan = planMtLocation(ctx, project, mtPath);
 			if ('refused' in plan) errors.mt_location = [plan.refused];
 			else if ('ignored' in plan) mtPath = null;
@@ -192,7 +192,7 @@ async function create(ctx) {
 		if (dailyLogSegmentId === null) errors.daily_log_segment_id = ['must be an integer'];
 	}
 	if (Object.keys(errors).length) throw procoreErrors.validation(errors);
-	// Marking a photo private needs Admin on Photos (procore-api.md §11 "Permissions").
+	// Marking a photo private needs Admin on Photos (docs/procore-api.md §11 "Permissions").
 	if (parseBool(image.private) === true) requirePhotosPermission(ctx, 'admin', 'mark photos private');
 
 	if (mtPath) locationId = findOrCreatePath(state, project.id, mtPath).location.id;

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Project locations (procore-api.md §6.4): `GET /rest/v1.0/projects/{project_id}/locations`
+ * Project locations (docs/procore-api.md §6.4): `GET /rest/v1.0/projects/{project_id}/locations`
  * (paginated; filters[search], filters[parent_id], filters[id][]) and
  * `POST …/locations/find_or_create_by_path` ({"location":{"path":[…]}} → 200 found / 201 created).
  */
@@ -14,7 +14,7 @@ const { requireProject } = require('../access');
 /** @typedef {import('../seed').Location} Location */
 
 /**
- * The full name of a location: its tiers joined with ">" (procore-api.md §6.4 example "1space>1 space").
+ * The full name of a location: its tiers joined with ">" (docs/procore-api.md §6.4 example "1space>1 space").
  * @param {Context['state']} state @param {Location} loc
  */
 function fullName(state, loc) {
@@ -74,7 +74,7 @@ const DYNAMIC_LOCATIONS_DISABLED =
 	'names a location that does not exist, and this project has "Disable Dynamic Location Creation" turned on: pick an existing location, or ask a project admin to create it';
 
 /**
- * What an `mt_location` path becomes (procore-api.md §11 "Locations"): an existing path always
+ * What an `mt_location` path becomes (docs/procore-api.md §11 "Locations"): an existing path always
  * resolves; a new one is created, unless the project has "Disable Dynamic Location Creation" on,
  * where it is refused (`dynamicLocationRefusal: 'refuse'` → `{refused: message}`) or ignored
  * ('ignore' → `{ignored: true}`, no location). Creates nothing; call `findOrCreatePath` with a
@@ -130,7 +130,7 @@ function register(app) {
 		if (!isPlainObject(p.location)) throw procoreErrors.paramMissing('location');
 		const path = parsePath(p.location.path, 'path');
 		// This endpoint is not the admin Create Location, the only one documented to ignore the
-		// setting (procore-api.md §6.4), so it cannot create a new path when the setting is on,
+		// setting (docs/procore-api.md §6.4), so it cannot create a new path when the setting is on,
 		// whatever dynamicLocationRefusal says (it has no "ignore" to fall back to).
 		if (project.disableDynamicLocationCreation && !findPath(ctx.state, project.id, path)) throw procoreErrors.validation({ path: [DYNAMIC_LOCATIONS_DISABLED] });
 		const { location, created } = findOrCreatePath(ctx.state, project.id, path);

@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 
-/** `GET /rest/v1.0/me` (procore-api.md §1.5): the token's user. */
+/** `GET /rest/v1.0/me` (docs/procore-api.md §1.5): the token's user. */
 
 const { missingCompanyHeader } = require('../access');
 

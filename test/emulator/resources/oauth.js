@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * OAuth 2.0 on the login listener (procore-api.md §1): authorize (HTML approval page), token
+ * OAuth 2.0 on the login listener (docs/procore-api.md §1): authorize (HTML approval page), token
  * (authorization_code, refresh_token, client_credentials), token info and revoke.
  */
 
@@ -35,7 +35,7 @@ function safeEqual(a, b) {
 
 /**
  * A registered redirect URI: an exact match of the client's list (Procore requires exact matches,
- * procore-api.md §1.2), or — for tests, when allowed — any http(s) URI on localhost/127.0.0.1.
+ * docs/procore-api.md §1.2), or — for tests, when allowed — any http(s) URI on localhost/127.0.0.1.
  * @param {Context} ctx
  * @param {import('../seed').Client} client
  * @param {unknown} uri
@@ -168,7 +168,7 @@ async function token(ctx) {
 	const grantType = p.grant_type;
 
 	// Refresh tokens are single-use: any refresh call, successful or not, burns the token it
-	// presents (procore-api.md §1.4) — even one that then fails client authentication.
+	// presents (docs/procore-api.md §1.4) — even one that then fails client authentication.
 	let refresh = null;
 	let refreshWasUsable = false;
 	if (grantType === 'refresh_token') {
@@ -180,7 +180,7 @@ async function token(ctx) {
 		}
 	}
 
-	// Client authentication: client_id and client_secret in the body (procore-api.md §1.2).
+	// Client authentication: client_id and client_secret in the body (docs/procore-api.md §1.2).
 	// HTTP Basic is UNCONFIRMED; strict reading: Basic alone is refused with invalid_client.
 	if (typeof p.client_id !== 'string' || typeof p.client_secret !== 'string') throw oauthError(401, 'invalid_client', INVALID_CLIENT);
 	const client = ctx.state.clients.get(p.client_id);
@@ -237,7 +237,7 @@ function tokenInfo(ctx) {
 }
 
 /**
- * Always 200 (procore-api.md §1.2). It revokes only a token of the authenticated client; revoking
+ * Always 200 (docs/procore-api.md §1.2). It revokes only a token of the authenticated client; revoking
  * an access token revokes its refresh token, and the other way round.
  * @param {Context} ctx
  */

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Projects (procore-api.md §6.4): `GET /rest/v1.0/projects?company_id=` (filters, compact view),
+ * Projects (docs/procore-api.md §6.4): `GET /rest/v1.0/projects?company_id=` (filters, compact view),
  * `GET /rest/v1.1/projects?company_id=` (default 100, max 300 per page, `view`),
  * `GET /rest/v1.0/projects/{id}?company_id=` and `GET /rest/v1.0/companies/{company_id}/projects`.
  */
@@ -73,7 +73,7 @@ function listProjects(ctx, companyId) {
 function register(app) {
 	app.api.get('/rest/v1.0/projects', (ctx) => {
 		const company = requireCompanyParam(ctx, ctx.query.company_id);
-		// Default page size UNCONFIRMED for v1.0 (procore-api.md §4): 100 like v1.1.
+		// Default page size UNCONFIRMED for v1.0 (docs/procore-api.md §4): 100 like v1.1.
 		const page = paginate(ctx, listProjects(ctx, company.id));
 		const compact = ctx.query.serializer_view === 'compact';
 		ctx.json(200, page.map((p) => (compact ? { id: p.id, name: p.name, display_name: `${p.projectNumber} - ${p.name}` } : projectJson(ctx, p))));

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * The storage listener: an S3-like bucket (procore-api.md §7).
+ * The storage listener: an S3-like bucket (docs/procore-api.md §7).
  *  - POST /<bucket>: a browser-style form upload. Every returned field must come back unaltered,
  *    the `file` part last, and no Authorization header. Streams: only size, SHA-256 and MD5 of
  *    the file are kept, and its bytes (in memory up to keepBytesUpTo, else in a temp file; files.js).
@@ -28,7 +28,7 @@ const MAX_FIELD_BYTES = 20 * 1024;
 const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
 const NO_SUCH_UPLOAD = 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.';
 
-/** The Procore token must never reach storage (procore-api.md §7, §9.6). @param {Context} ctx */
+/** The Procore token must never reach storage (docs/procore-api.md §7, §9.6). @param {Context} ctx */
 function refuseAuthorization(ctx) {
 	if (ctx.req.headers.authorization !== undefined) {
 		throw s3Error(
@@ -146,7 +146,7 @@ async function checkPost(ctx, parser, malformed, fields, afterFile, fieldBytes, 
 	if (malformed || !parser.finished) throw s3Error(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
 	if (fieldBytes > MAX_FIELD_BYTES) throw s3Error(400, 'MaxPostPreDataLengthExceeded', 'Your POST request fields preceeding the upload file was too large.');
 	if (!file) throw s3Error(400, 'InvalidArgument', 'POST requires exactly one file upload per request.');
-	// S3 requires the file to be the last field (procore-api.md §7); strict: anything after it is refused.
+	// S3 requires the file to be the last field (docs/procore-api.md §7); strict: anything after it is refused.
 	if (afterFile.length) throw s3Error(400, 'InvalidArgument', `The file field must be the last field in the form; found "${afterFile[0]}" after it.`);
 	const keyField = fields.find((f) => f.name === 'key');
 	if (!keyField) throw s3Error(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.");

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Company trades (procore-api.md §6.4): `GET /rest/v1.0/companies/{company_id}/trades`
+ * Company trades (docs/procore-api.md §6.4): `GET /rest/v1.0/companies/{company_id}/trades`
  * (paginated; filters[query] by name, filters[active]).
  */
 

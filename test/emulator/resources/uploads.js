@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Direct file uploads, v1.0 and v1.1, project and company level (procore-api.md §7):
+ * Direct file uploads, v1.0 and v1.1, project and company level (docs/procore-api.md §7):
  * create (non-segmented → POST form fields; segmented → presigned PUT URLs), show, and complete
  * (PATCH with the segments' ETags, in order).
  */
@@ -55,7 +55,7 @@ function quoteFilename(name) {
 }
 
 /**
- * Validates `segments` (procore-api.md §7): sha256 required, size ≥ minSegmentBytes except the
+ * Validates `segments` (docs/procore-api.md §7): sha256 required, size ≥ minSegmentBytes except the
  * last, ≤ maxSegmentBytes. "At least 5 MB" is read as 5 MiB and "5 GB" as 5,000,000,000 bytes
  * (strict on both ends; UNCONFIRMED).
  * @param {Context} ctx
@@ -174,7 +174,7 @@ async function create(ctx, scope, version) {
 
 /**
  * The caller's own upload in this project/company. Another user's upload is a 404: only the user
- * who created an upload may use it (procore-api.md §7).
+ * who created an upload may use it (docs/procore-api.md §7).
  * @param {Context} ctx @param {'project' | 'company'} scope
  */
 function findOwnUpload(ctx, scope) {
@@ -189,7 +189,7 @@ function findOwnUpload(ctx, scope) {
 
 /** @param {unknown} etag */
 function bareEtag(etag) {
-	// UNCONFIRMED whether Procore wants S3's quotes stripped (procore-api.md §7); both are accepted.
+	// UNCONFIRMED whether Procore wants S3's quotes stripped (docs/procore-api.md §7); both are accepted.
 	return typeof etag === 'string' ? etag.trim().replace(/^"(.*)"$/, '$1').toLowerCase() : undefined;
 }
 
@@ -201,7 +201,7 @@ async function complete(ctx, scope) {
 	const unprocessable = (msg) => procoreErrors.messageError(422, msg, 'Unprocessable Entity');
 	if (!upload.segmented) throw unprocessable('This upload has no segments to complete');
 	// A completion repeated (e.g. after its answer was lost): the spec lists 410 and 422 for this
-	// endpoint besides 200 (procore-api.md §7, §11); `repeatedCompletion` picks the reading.
+	// endpoint besides 200 (docs/procore-api.md §7, §11); `repeatedCompletion` picks the reading.
 	const repeated = ctx.options.repeatedCompletion;
 	if (upload.status === 'complete' && repeated === 410) throw procoreErrors.errorString(410, `Upload ${upload.uuid} has already been completed`);
 	if (upload.status === 'complete' && repeated === 422) throw unprocessable(`Upload ${upload.uuid} has already been completed`);
@@ -227,7 +227,7 @@ async function complete(ctx, scope) {
 }
 
 /**
- * OAS-2026 marks `size` and `sha256` required on each segment of the completion PATCH (procore-api.md
+ * OAS-2026 marks `size` and `sha256` required on each segment of the completion PATCH (docs/procore-api.md
  * §11 "Segmented upload completion"); with `completionRequiresSizeAndSha256` they must be there and
  * match what Create Upload declared. 422 with Rails-style errors naming the segment.
  * @param {any} upload @param {unknown[]} segments
@@ -248,7 +248,7 @@ function checkDeclaredSegments(upload, segments) {
 
 /**
  * With `uploadsV10Gone`, the v1.0 uploads routes answer as unknown routes do (404
- * `{"error":"Not Found"}`): v1.1 is the documented recommendation since 2025-08 (procore-api.md §11).
+ * `{"error":"Not Found"}`): v1.1 is the documented recommendation since 2025-08 (docs/procore-api.md §11).
  * @param {'1.0' | '1.1'} version @param {(ctx: Context) => any} handler
  * @returns {(ctx: Context) => any}
  */

@@ -2,7 +2,7 @@
 'use strict';
 
 /**
- * Webhooks API v1.0 (procore-api.md §8 and §11 "Webhooks, more"): hooks, triggers (one by one and
+ * Webhooks API v1.0 (docs/procore-api.md §8 and §11 "Webhooks, more"): hooks, triggers (one by one and
  * in bulk), the list of resources and the delivery log. Records and the delivery worker live in
  * ../deliveries.js. Every route is scoped by `project_id` or `company_id` (query or body).
  *
@@ -30,7 +30,7 @@ const HOOK_KEYS = ['api_version', 'namespace', 'destination_url', 'destination_h
 
 /**
  * The resources `GET /rest/v1.0/webhooks/resources` lists. `Images` and `Image Categories` are
- * the Photos tool's (procore-api.md §8); the others are a few common ones so the list is not only
+ * the Photos tool's (docs/procore-api.md §8); the others are a few common ones so the list is not only
  * Photos. Project-level ones are offered only with `project_id`, company-level ones only with
  * `company_id`.
  */
@@ -58,7 +58,7 @@ async function allParams(ctx) {
 }
 
 /**
- * `project_id` or `company_id` (procore-api.md §8: "You must supply either"). A project of
+ * `project_id` or `company_id` (docs/procore-api.md §8: "You must supply either"). A project of
  * another company is 404; a company other than the header's is 403 (access.js).
  * @param {Context} ctx @param {Record<string, any>} p
  * @returns {Scope}
@@ -77,7 +77,7 @@ function scopeOf(ctx, p) {
 
 /**
  * Managing webhooks needs project (or company) Admin for a user and the "Webhooks API" permission
- * for a service account (procore-api.md §8, §11 "Permissions"). Wording is the emulator's.
+ * for a service account (docs/procore-api.md §8, §11 "Permissions"). Wording is the emulator's.
  * @param {Context} ctx @param {Scope} scope
  */
 function requireWebhooksPermission(ctx, scope) {
@@ -109,7 +109,7 @@ function findHook(ctx, scope) {
 	return hook;
 }
 
-/** The hook as answered: `Authorization` masked, every time (procore-api.md §11). @param {Hook} hook */
+/** The hook as answered: `Authorization` masked, every time (docs/procore-api.md §11). @param {Hook} hook */
 function hookJson(hook) {
 	/** @type {Record<string, string>} */
 	const headers = {};
@@ -171,7 +171,7 @@ function hookFields(raw, partial) {
 		else out.apiVersion = hook.api_version;
 	}
 	if (!partial || 'namespace' in hook) {
-		// procore-api.md §8: only a-z, 0-9 and -.
+		// docs/procore-api.md §8: only a-z, 0-9 and -.
 		if (typeof hook.namespace !== 'string' || hook.namespace === '') errors.namespace = ["can't be blank"];
 		else if (!/^[a-z0-9-]+$/.test(hook.namespace)) errors.namespace = ['may contain only lower-case letters a-z, digits 0-9 and "-"'];
 		else out.namespace = hook.namespace;
@@ -290,7 +290,7 @@ function register(app) {
 		const hook = findHook(ctx, scope);
 		const triggers = ctx.emu.webhooks.triggers(hook.id);
 		if (triggers.length && ctx.options.hookDeleteWithTriggers === 'refuse') {
-			// procore-api.md §11: undocumented whether triggers go with the hook; strict = refuse.
+			// docs/procore-api.md §11: undocumented whether triggers go with the hook; strict = refuse.
 			throw procoreErrors.validation({ base: [`Hook ${hook.id} still has ${triggers.length} trigger(s); delete them first (DELETE …/hooks/${hook.id}/triggers/bulk)`] });
 		}
 		for (const t of triggers) ctx.emu.webhooks.triggerRecords.delete(t.id);
@@ -379,7 +379,7 @@ function register(app) {
 	});
 }
 
-/** 413 over the bulk limit (procore-api.md §11: at most 500). @param {number} n */
+/** 413 over the bulk limit (docs/procore-api.md §11: at most 500). @param {number} n */
 function tooMany(n) {
 	return procoreErrors.errorsString(413, `At most ${MAX_BULK_TRIGGERS} triggers per bulk request; this one has ${n}. Split it into several requests.`);
 }
