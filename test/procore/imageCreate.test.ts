@@ -165,6 +165,16 @@ describe('bytes arrive intact', () => {
 	});
 });
 
+test.each(['default', 'filesystem'] as const)('inline: a 20 MB photo, binary data in %s mode, streamed into image[data]', async (binaryMode) => {
+	const bytes = jpegBytes(20 * 1024 * 1024);
+	const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
+	const run = await createImage({ uploadMethod: 'inline' }, [photoItem(bytes, 'inline-panorama.jpg')], { binaryMode });
+	if (binaryMode === 'filesystem') expect(wholeFileReads).not.toHaveBeenCalled();
+	wholeFileReads.mockRestore();
+	expect(run.error).toBeUndefined();
+	expect(storedImage(run.items[0].json.id)).toMatchObject({ size: bytes.length, sha256: sha256(bytes), via: 'data' });
+});
+
 /**
  * Files over 5 GB take Procore's segmented upload. The limit is lowered here so that the same path
  * runs on a 20 MB file: whole segments and a shorter last one.

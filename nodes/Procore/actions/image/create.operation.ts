@@ -15,7 +15,7 @@ import {
 } from '../../helpers/imageCreation';
 import { isUploadUuid, procorePath } from '../../transport/paths';
 import { asNodeError } from '../../transport/errors';
-import { directUpload } from '../../transport/storage';
+import { directUpload, streamedFile } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
 	companyLocator,
@@ -302,7 +302,7 @@ async function createImage(
 			this,
 			{
 				...request,
-				body: inlineForm(imageName, attributes, await photo.buffer(), photo.mimeType),
+				body: inlineForm(imageName, attributes, photo),
 				action: `Uploading "${imageName}"`,
 			},
 			run.connection,
@@ -327,8 +327,11 @@ async function createImage(
 	}
 }
 
-/** The legacy multipart body: Rails bracket names, arrays as name[]. */
-function inlineForm(imageName: string, attributes: ImageAttributes, bytes: Buffer, mimeType: string): FormData {
+/**
+ * The legacy multipart body: Rails bracket names, arrays as name[]. The file is streamed from n8n's
+ * binary data while the request goes, and read afresh if it is sent again (after a token refresh).
+ */
+function inlineForm(imageName: string, attributes: ImageAttributes, photo: Photo): FormData {
 	const form = new FormData();
 	form.append('image_name', imageName);
 	for (const [key, value] of Object.entries(attributes)) {
@@ -338,6 +341,6 @@ function inlineForm(imageName: string, attributes: ImageAttributes, bytes: Buffe
 			form.append(`image[${key}]`, String(value));
 		}
 	}
-	form.append('image[data]', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mimeType }), imageName);
+	form.append('image[data]', streamedFile(photo, imageName));
 	return form;
 }
