@@ -4,8 +4,8 @@ import { DEFAULT_MAX_WAIT_SECONDS } from '../transport';
 import { makeLocator } from './locator.builder';
 
 /** Items in flight at once when the user does not say; see the README's benchmark for why. */
-export const DEFAULT_PARALLEL_ITEMS = 16;
-export const MAX_PARALLEL_ITEMS = 16;
+export const DEFAULT_PARALLEL_ITEMS = 64;
+export const MAX_PARALLEL_ITEMS = 100;
 
 /** Company picker: every Procore call names its company (Procore-Company-Id). */
 export const companyLocator = makeLocator({
