@@ -29,12 +29,12 @@ const properties: INodeProperties[] = [
 				name: 'Direct Upload',
 				value: 'direct',
 				description:
-					"Procore's recommended flow: the file goes straight to Procore's storage, in pieces when large, then the photo is created from it",
+					"Procore's recommended flow: the file goes straight to Procore's storage (in pieces only above 5 GB), then the photo is created from it",
 			},
 			{
 				name: 'Inline (Multipart)',
 				value: 'inline',
-				description: 'The legacy single request with the file inside it (image[data]); the whole file is held in memory',
+				description: 'The legacy single request with the file inside it (image[data])',
 			},
 			{
 				name: 'Existing Upload UUID',
@@ -52,7 +52,7 @@ const properties: INodeProperties[] = [
 		required: true,
 		displayOptions: { show: { uploadMethod: ['direct', 'inline'] } },
 		description: 'Name of the binary field of the incoming item that holds the photo',
-		hint: 'Direct Upload streams large files in 8 MB pieces when n8n keeps binary data on disk; Inline holds the whole file in memory',
+		hint: "The file is streamed from n8n's binary data as it is sent: with binary data on disk, a photo of any size never sits whole in memory",
 	},
 	{
 		displayName: 'Upload UUID',
