@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { runOptions } from './actions/common.descriptions';
+import * as album from './actions/album/Album.resource';
 import * as image from './actions/image/Image.resource';
 import { router } from './actions/router';
 import { listSearch, loadOptions } from './methods';
@@ -26,9 +27,13 @@ export class Procore implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Image', value: 'image', description: "A photo in a project's Photos tool" }],
+				options: [
+					{ name: 'Album', value: 'album', description: "A photo album in a project's Photos tool (Procore: image category)" },
+					{ name: 'Image', value: 'image', description: "A photo in a project's Photos tool" },
+				],
 				default: 'image',
 			},
+			...album.description,
 			...image.description,
 			runOptions,
 		],

@@ -8,7 +8,8 @@ import type { ProcoreConnection } from './transport';
 
 /** Every resource of the node and its operations. Adding one here without code fails to compile. */
 export interface ProcoreResourceMap {
-	image: 'create' | 'get' | 'getMany' | 'download';
+	image: 'create' | 'get' | 'getMany' | 'download' | 'update' | 'delete';
+	album: 'create' | 'get' | 'getMany' | 'update' | 'delete' | 'getOrCreate';
 }
 
 export type ProcoreResource = keyof ProcoreResourceMap;

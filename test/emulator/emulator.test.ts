@@ -2,65 +2,16 @@
  * Self-tests of the Procore emulator over real HTTP, with Node's fetch (not the node's code).
  */
 import { createHash } from 'crypto';
-import { startEmulator, SEED } from './index';
+import { SEED } from './index';
+import { sha256, useSelfTestEmulator, type Json } from './selftest';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-// Response bodies are asserted field by field; a loose type keeps those assertions short.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex');
 
-let emu: Emulator;
-let userToken: string;
-let dmsaToken: string;
-
-beforeAll(async () => {
-	emu = await startEmulator();
-	userToken = emu.issueToken().access_token;
-	dmsaToken = emu.issueToken({ grantType: 'client_credentials' }).access_token;
-});
-
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
-
-interface CallOptions {
-	method?: string;
-	token?: string | null;
-	company?: number | string | null;
-	json?: unknown;
-	body?: BodyInit;
-	headers?: Record<string, string>;
-}
-
-/** A call to the api listener; the seeded user's token and company 1001 unless told otherwise. */
-async function api(path: string, o: CallOptions = {}) {
-	const headers: Record<string, string> = { ...(o.headers ?? {}) };
-	const token = o.token === undefined ? userToken : o.token;
-	if (token) headers.authorization = `Bearer ${token}`;
-	const company = o.company === undefined ? 1001 : o.company;
-	if (company !== null) headers['procore-company-id'] = String(company);
-	let body = o.body;
-	if (o.json !== undefined) {
-		headers['content-type'] = 'application/json';
-		body = JSON.stringify(o.json);
-	}
-	const res = await fetch(`${emu.apiUrl}${path}`, { method: o.method ?? (body ? 'POST' : 'GET'), headers, body });
-	const text = await res.text();
-	let json: Json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
+const kit = useSelfTestEmulator();
+const { api } = kit;
 
 async function tokenRequest(body: BodyInit, headers: Record<string, string> = {}) {
-	const res = await fetch(`${emu.loginUrl}/oauth/token`, { method: 'POST', body, headers });
+	const res = await fetch(`${kit.emu.loginUrl}/oauth/token`, { method: 'POST', body, headers });
 	return { status: res.status, json: (await res.json()) as Json };
 }
 
@@ -70,10 +21,10 @@ const creds = { client_id: SEED.clientId, client_secret: SEED.clientSecret };
 /** Runs the authorization-code flow through the approval page; returns the redirect's code. */
 async function authorize(redirectUri = 'http://127.0.0.1:5678/rest/oauth2-credential/callback') {
 	const q = new URLSearchParams({ response_type: 'code', client_id: SEED.clientId, redirect_uri: redirectUri, state: 'xyz' });
-	const page = await fetch(`${emu.loginUrl}/oauth/authorize?${q}`);
+	const page = await fetch(`${kit.emu.loginUrl}/oauth/authorize?${q}`);
 	expect(page.status).toBe(200);
 	expect(await page.text()).toContain('Approve');
-	const approve = await fetch(`${emu.loginUrl}/oauth/authorize/approve`, {
+	const approve = await fetch(`${kit.emu.loginUrl}/oauth/authorize/approve`, {
 		method: 'POST',
 		body: form({ client_id: SEED.clientId, redirect_uri: redirectUri, state: 'xyz', response_type: 'code', decision: 'approve', user_id: '3001' }),
 		redirect: 'manual',
@@ -126,9 +77,9 @@ describe('OAuth', () => {
 		const code = await authorize(redirect);
 		const mismatch = await tokenRequest(form({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:9/other', ...creds }));
 		expect(mismatch.json.error).toBe('invalid_grant');
-		const bad = await fetch(`${emu.loginUrl}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: SEED.clientId, redirect_uri: 'https://evil.example.com/cb' })}`);
+		const bad = await fetch(`${kit.emu.loginUrl}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: SEED.clientId, redirect_uri: 'https://evil.example.com/cb' })}`);
 		expect(bad.status).toBe(400);
-		const unknown = await fetch(`${emu.loginUrl}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'nobody', redirect_uri: redirect })}`);
+		const unknown = await fetch(`${kit.emu.loginUrl}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'nobody', redirect_uri: redirect })}`);
 		expect(unknown.status).toBe(400);
 	});
 
@@ -154,23 +105,23 @@ describe('OAuth', () => {
 		const cc = await tokenRequest(fd);
 		expect(cc.status).toBe(200);
 		expect(cc.json.refresh_token).toBeUndefined();
-		const info = await fetch(`${emu.loginUrl}/oauth/token/info`, { headers: { authorization: `Bearer ${cc.json.access_token}` } });
+		const info = await fetch(`${kit.emu.loginUrl}/oauth/token/info`, { headers: { authorization: `Bearer ${cc.json.access_token}` } });
 		expect(await info.json()).toMatchObject({ resource_owner_id: SEED.serviceAccountUserId, application: { uid: SEED.clientId } });
-		const revoke = await fetch(`${emu.loginUrl}/oauth/revoke`, { method: 'POST', body: form({ token: cc.json.access_token, ...creds }) });
+		const revoke = await fetch(`${kit.emu.loginUrl}/oauth/revoke`, { method: 'POST', body: form({ token: cc.json.access_token, ...creds }) });
 		expect(revoke.status).toBe(200);
 		expect((await api('/rest/v1.0/me', { token: cc.json.access_token })).status).toBe(401);
 	});
 
 	test('expired tokens are refused', async () => {
-		emu.configure({ tokenTtlSeconds: 0 });
-		const t = emu.issueToken().access_token;
-		emu.configure({ tokenTtlSeconds: 5400 });
+		kit.emu.configure({ tokenTtlSeconds: 0 });
+		const t = kit.emu.issueToken().access_token;
+		kit.emu.configure({ tokenTtlSeconds: 5400 });
 		expect((await api('/rest/v1.0/me', { token: t, company: null })).status).toBe(401);
-		emu.configure({ tokenExpiresAfterRequests: 1 });
-		const once = emu.issueToken().access_token;
+		kit.emu.configure({ tokenExpiresAfterRequests: 1 });
+		const once = kit.emu.issueToken().access_token;
 		expect((await api('/rest/v1.0/me', { token: once, company: null })).status).toBe(200);
 		expect((await api('/rest/v1.0/me', { token: once, company: null })).status).toBe(401);
-		emu.configure({ tokenExpiresAfterRequests: 0 });
+		kit.emu.configure({ tokenExpiresAfterRequests: 0 });
 	});
 });
 
@@ -187,17 +138,17 @@ describe('Procore-Company-Id', () => {
 	});
 
 	test('client-credentials tokens need it on /me and /companies too; DMSA sees installed companies', async () => {
-		expect((await api('/rest/v1.0/me', { token: dmsaToken, company: null })).status).toBe(400);
-		expect((await api('/rest/v1.0/companies', { token: dmsaToken, company: null })).status).toBe(400);
-		const list = await api('/rest/v1.0/companies', { token: dmsaToken, company: 1001 });
+		expect((await api('/rest/v1.0/me', { token: kit.dmsaToken, company: null })).status).toBe(400);
+		expect((await api('/rest/v1.0/companies', { token: kit.dmsaToken, company: null })).status).toBe(400);
+		const list = await api('/rest/v1.0/companies', { token: kit.dmsaToken, company: 1001 });
 		expect(list.json.map((c: Json) => c.id)).toEqual([1001, 1002]);
-		const gamma = await api('/rest/v1.0/me', { token: dmsaToken, company: 1003 });
+		const gamma = await api('/rest/v1.0/me', { token: kit.dmsaToken, company: 1003 });
 		expect(gamma.status).toBe(403);
 		expect(gamma.json).toEqual({ errors: 'App is not connected to this company' });
 	});
 
 	test('no access, not installed, mismatching company_id', async () => {
-		const other = emu.issueToken({ userId: SEED.otherUserId }).access_token;
+		const other = kit.emu.issueToken({ userId: SEED.otherUserId }).access_token;
 		expect((await api('/rest/v1.0/projects?company_id=1002', { token: other, company: 1002 })).status).toBe(403);
 		expect((await api('/rest/v1.0/projects?company_id=1003', { company: 1003 })).json).toEqual({ errors: 'App is not connected to this company' });
 		expect((await api('/rest/v1.0/projects?company_id=1002', { company: 1001 })).status).toBe(403);
@@ -219,8 +170,8 @@ describe('pagination', () => {
 			const link = r.headers.get('link') ?? '';
 			rels.push([...link.matchAll(/rel="(\w+)"/g)].map((m) => m[1]));
 			const next = /<([^>]+)>; rel="next"/.exec(link)?.[1];
-			if (next) expect(next.startsWith(`${emu.apiUrl}/rest/v1.0/projects?`)).toBe(true);
-			url = next ? next.slice(emu.apiUrl.length) : undefined;
+			if (next) expect(next.startsWith(`${kit.emu.apiUrl}/rest/v1.0/projects?`)).toBe(true);
+			url = next ? next.slice(kit.emu.apiUrl.length) : undefined;
 		}
 		expect(names).toHaveLength(230);
 		expect(names[0]).toBe('Beta Project 001');
@@ -256,7 +207,7 @@ async function postToStorage(upload: Json, bytes: Uint8Array, mutate?: (fd: Form
 	return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-async function createUpload(project = 2001, body: Json = { response_filename: 'photo.jpg' }, version = '1.1', token = userToken) {
+async function createUpload(project = 2001, body: Json = { response_filename: 'photo.jpg' }, version = '1.1', token = kit.userToken) {
 	return api(`/rest/v${version}/projects/${project}/uploads`, { json: body, token });
 }
 
@@ -267,20 +218,20 @@ describe('uploads and storage', () => {
 		const up = await createUpload();
 		expect(up.status).toBe(201);
 		expect(Object.keys(up.json.fields)).toEqual(['key', 'Content-Type', 'Content-Disposition', 'policy', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-signature']);
-		expect(up.json.url.startsWith(emu.storageUrl)).toBe(true);
+		expect(up.json.url.startsWith(kit.emu.storageUrl)).toBe(true);
 		const sent = await postToStorage(up.json, photo);
 		expect(sent.status).toBe(204);
 		expect(sent.headers.get('etag')).toBe(`"${md5(photo)}"`);
-		const upload = emu.state.uploads.get(up.json.uuid);
+		const upload = kit.emu.state.uploads.get(up.json.uuid);
 		expect(upload.object).toEqual({ size: photo.length, sha256: sha256(photo) });
 		expect((await api(`/rest/v1.1/projects/2001/uploads/${up.json.uuid}`)).json.status).toBe('complete');
-		const storage = emu.requests.filter((r) => r.listener === 'storage');
+		const storage = kit.emu.requests.filter((r) => r.listener === 'storage');
 		expect(storage.every((r) => r.headers.authorization === undefined)).toBe(true);
 	});
 
 	test('storage refusals: Authorization header, missing or altered field, file not last, extra field', async () => {
 		const up = (await createUpload()).json;
-		const auth = await postToStorage(up, photo, undefined, { authorization: `Bearer ${userToken}` });
+		const auth = await postToStorage(up, photo, undefined, { authorization: `Bearer ${kit.userToken}` });
 		expect(auth.status).toBe(400);
 		expect(auth.text).toContain('<Code>InvalidArgument</Code>');
 		const missing = await postToStorage(up, photo, (fd) => {
@@ -306,18 +257,18 @@ describe('uploads and storage', () => {
 			fd.append('file', new Blob([photo]), 'photo.jpg');
 		});
 		expect(extra.status).toBe(403);
-		expect(emu.state.uploads.get(up.uuid).object).toBeNull();
+		expect(kit.emu.state.uploads.get(up.uuid).object).toBeNull();
 	});
 
 	test('v1.1 requires response_filename; late storage use is refused', async () => {
 		const noName = await createUpload(2001, {});
 		expect(noName.status).toBe(400);
 		expect((await createUpload(2001, {}, '1.0')).status).toBe(201);
-		emu.configure({ uploadStartWindowMs: 0 });
+		kit.emu.configure({ uploadStartWindowMs: 0 });
 		const up = (await createUpload()).json;
 		await new Promise((r) => setTimeout(r, 5));
 		const late = await postToStorage(up, photo);
-		emu.configure({ uploadStartWindowMs: 3600 * 1000 });
+		kit.emu.configure({ uploadStartWindowMs: 3600 * 1000 });
 		expect(late.status).toBe(403);
 		expect(late.text).toContain('Policy expired');
 	});
@@ -346,7 +297,7 @@ describe('uploads and storage', () => {
 		const done = await api(path, { method: 'PATCH', json: { segments: etags.map((etag) => ({ etag: etag.replace(/"/g, '') })) } });
 		expect(done.status).toBe(200);
 		expect(done.json.status).toBe('complete');
-		expect(emu.state.uploads.get(up.json.uuid).object).toEqual({ size: big.length, sha256: sha256(big) });
+		expect(kit.emu.state.uploads.get(up.json.uuid).object).toEqual({ size: big.length, sha256: sha256(big) });
 	});
 
 	test('a segment PUT with a wrong body or without the signed headers is refused', async () => {
@@ -359,13 +310,13 @@ describe('uploads and storage', () => {
 		const mismatch = await fetch(seg.url, { method: 'PUT', headers: seg.headers, body: wrong });
 		expect(mismatch.status).toBe(400);
 		expect(await mismatch.text()).toContain('XAmzContentSHA256Mismatch');
-		const withAuth = await fetch(seg.url, { method: 'PUT', headers: { ...seg.headers, authorization: `Bearer ${userToken}` }, body });
+		const withAuth = await fetch(seg.url, { method: 'PUT', headers: { ...seg.headers, authorization: `Bearer ${kit.userToken}` }, body });
 		expect(withAuth.status).toBe(400);
 	});
 });
 
 describe('images', () => {
-	async function completedUpload(bytes: Uint8Array = photo, token = userToken) {
+	async function completedUpload(bytes: Uint8Array = photo, token = kit.userToken) {
 		const up = (await createUpload(2001, { response_filename: 'photo.jpg' }, '1.1', token)).json;
 		expect((await postToStorage(up, bytes)).status).toBe(204);
 		return up.uuid as string;
@@ -391,12 +342,12 @@ describe('images', () => {
 			log_date: '2026-11-28',
 		});
 		// url is a file link on the api host: the token, then a redirect to storage (photos.test.ts).
-		expect(r.json.url.startsWith(emu.apiUrl)).toBe(true);
-		const link = await fetch(r.json.url, { headers: { authorization: `Bearer ${userToken}` }, redirect: 'manual' });
+		expect(r.json.url.startsWith(kit.emu.apiUrl)).toBe(true);
+		const link = await fetch(r.json.url, { headers: { authorization: `Bearer ${kit.userToken}` }, redirect: 'manual' });
 		expect(link.status).toBe(302);
 		const download = await fetch(link.headers.get('location')!);
 		expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(photo));
-		expect(emu.state.images.get(r.json.id)).toMatchObject({ uploadUuid: uuid, sha256: sha256(photo) });
+		expect(kit.emu.state.images.get(r.json.id)).toMatchObject({ uploadUuid: uuid, sha256: sha256(photo) });
 		const shown = await api(`/rest/v1.0/images/${r.json.id}?project_id=2001`);
 		expect(shown.json.id).toBe(r.json.id);
 	});
@@ -417,13 +368,13 @@ describe('images', () => {
 		expect(typeof disabled.json.errors).toBe('string');
 		const missingProject = await api('/rest/v1.0/images?project_id=99999', { json: { upload_uuid: uuid, image_name: 'a.jpg', image: { image_category_id: 5001 } } });
 		expect(missingProject.status).toBe(404);
-		const other = emu.issueToken({ userId: SEED.otherUserId }).access_token;
+		const other = kit.emu.issueToken({ userId: SEED.otherUserId }).access_token;
 		const notMine = await api('/rest/v1.0/images?project_id=2001', { token: other, json: { upload_uuid: uuid, image_name: 'a.jpg', image: { image_category_id: 5001 } } });
 		expect(notMine.status).toBe(404);
 		const badFields = await api('/rest/v1.0/images?project_id=2001', { json: { upload_uuid: uuid, image_name: 'a.jpg', image: { image_category_id: 5001, trade_ids: [4006], log_date: '28/11/2026', private: 'yes' } } });
 		expect(badFields.status).toBe(422);
 		expect(Object.keys(badFields.json.errors).sort()).toEqual(['log_date', 'private', 'trade_ids']);
-		expect(emu.stats.imagesPerUpload[uuid]).toBeUndefined();
+		expect(kit.emu.stats.imagesPerUpload[uuid]).toBeUndefined();
 	});
 
 	test('multipart image[data] with Rails arrays, and multipart upload_uuid', async () => {
@@ -439,7 +390,7 @@ describe('images', () => {
 		expect(r.status).toBe(201);
 		expect(r.json).toMatchObject({ filename: 'direct.jpg', size: photo.length, private: true, location: { name: 'Building C>Roof', node_name: 'Roof' } });
 		expect(r.json.trades.map((t: Json) => t.id)).toEqual([4003, 4004]);
-		expect(emu.state.images.get(r.json.id)).toMatchObject({ via: 'data', sha256: sha256(photo), uploadUuid: null });
+		expect(kit.emu.state.images.get(r.json.id)).toMatchObject({ via: 'data', sha256: sha256(photo), uploadUuid: null });
 
 		const uuid = await completedUpload();
 		const fd2 = new FormData();
@@ -459,16 +410,16 @@ describe('images', () => {
 		const body = { upload_uuid: uuid, image_name: 'dup.jpg', image: { image_category_id: 5001 } };
 		expect((await api('/rest/v1.0/images?project_id=2001', { json: body })).status).toBe(201);
 		expect((await api('/rest/v1.0/images?project_id=2001', { json: body })).status).toBe(201);
-		expect(emu.stats.imagesPerUpload[uuid]).toBe(2);
-		expect(emu.duplicateImages().byUpload).toContainEqual({ uuid, count: 2 });
-		expect(emu.duplicateImages().byContent).toContainEqual({ key: `2001|dup.jpg|${sha256('dup bytes')}`, count: 2 });
+		expect(kit.emu.stats.imagesPerUpload[uuid]).toBe(2);
+		expect(kit.emu.duplicateImages().byUpload).toContainEqual({ uuid, count: 2 });
+		expect(kit.emu.duplicateImages().byContent).toContainEqual({ key: `2001|dup.jpg|${sha256('dup bytes')}`, count: 2 });
 	});
 
 	test('list with album filter and pagination', async () => {
 		const all = await api('/rest/v1.0/images?project_id=2001&per_page=2');
 		expect(all.status).toBe(200);
 		expect(all.json).toHaveLength(2);
-		expect(Number(all.headers.get('total'))).toBe(emu.images(2001).length);
+		expect(Number(all.headers.get('total'))).toBe(kit.emu.images(2001).length);
 		const album = await api('/rest/v1.0/images?project_id=2001&image_category_id=5002&per_page=100');
 		expect(album.json.every((i: Json) => i.image_category_id === 5002)).toBe(true);
 	});
@@ -510,8 +461,8 @@ describe('albums, locations, trades', () => {
 
 describe('rate limits and faults', () => {
 	test('the spike limiter answers 429 with rate-limit headers and counts early requests', async () => {
-		const token = emu.issueToken().access_token;
-		emu.configure({ spikeLimit: 3, spikeWindowMs: 10000 });
+		const token = kit.emu.issueToken().access_token;
+		kit.emu.configure({ spikeLimit: 3, spikeWindowMs: 10000 });
 		try {
 			const statuses: number[] = [];
 			let last: Awaited<ReturnType<typeof api>> | undefined;
@@ -524,69 +475,69 @@ describe('rate limits and faults', () => {
 			expect(last!.headers.get('x-rate-limit-limit')).toBe('3');
 			expect(last!.headers.get('x-rate-limit-remaining')).toBe('0');
 			expect(Number(last!.headers.get('x-rate-limit-reset'))).toBeGreaterThan(Date.now() / 1000);
-			const before = emu.stats.requestsBeforeReset;
+			const before = kit.emu.stats.requestsBeforeReset;
 			// At once: it could have been on its way already, so it does not count.
 			expect((await api('/rest/v1.0/me', { token, company: null })).status).toBe(429);
-			expect(emu.stats.requestsBeforeReset).toBe(before);
+			expect(kit.emu.stats.requestsBeforeReset).toBe(before);
 			// Later than the in-flight grace, still before the reset: it counts.
-			await new Promise((resolve) => setTimeout(resolve, emu.options.inFlightGraceMs + 50));
+			await new Promise((resolve) => setTimeout(resolve, kit.emu.options.inFlightGraceMs + 50));
 			expect((await api('/rest/v1.0/me', { token, company: null })).status).toBe(429);
-			expect(emu.stats.requestsBeforeReset).toBe(before + 1);
+			expect(kit.emu.stats.requestsBeforeReset).toBe(before + 1);
 		} finally {
-			emu.configure({ spikeLimit: 0 });
+			kit.emu.configure({ spikeLimit: 0 });
 		}
 	});
 
 	test('injected responses: 503 with Retry-After, then the real answer', async () => {
-		emu.faults.inject({ method: 'GET', path: '/rest/v1.0/me', status: 503, retryAfterSeconds: 2 });
+		kit.emu.faults.inject({ method: 'GET', path: '/rest/v1.0/me', status: 503, retryAfterSeconds: 2 });
 		const first = await api('/rest/v1.0/me', { company: null });
 		expect(first.status).toBe(503);
 		expect(first.headers.get('retry-after')).toBe('2');
 		expect(first.headers.get('x-rate-limit-reset')).toBeTruthy();
-		emu.faults.inject({ path: '/rest/v1.0/me', status: 422, body: { message: 'Bad thing', error: 'Unprocessable' } });
-		await new Promise((resolve) => setTimeout(resolve, emu.options.inFlightGraceMs + 50));
+		kit.emu.faults.inject({ path: '/rest/v1.0/me', status: 422, body: { message: 'Bad thing', error: 'Unprocessable' } });
+		await new Promise((resolve) => setTimeout(resolve, kit.emu.options.inFlightGraceMs + 50));
 		expect((await api('/rest/v1.0/me', { company: null })).json).toEqual({ message: 'Bad thing', error: 'Unprocessable' });
-		expect(emu.stats.requestsBeforeRetryAfter).toBeGreaterThanOrEqual(1);
+		expect(kit.emu.stats.requestsBeforeRetryAfter).toBeGreaterThanOrEqual(1);
 	});
 
 	test('dropped connections: before the answer, and after processing', async () => {
-		emu.faults.inject({ path: '/rest/v1.0/me', drop: 'before-response' });
-		await expect(fetch(`${emu.apiUrl}/rest/v1.0/me`, { headers: { authorization: `Bearer ${userToken}` } })).rejects.toThrow();
-		expect(emu.requests.at(-1)).toMatchObject({ path: '/rest/v1.0/me', dropped: true, status: 0 });
+		kit.emu.faults.inject({ path: '/rest/v1.0/me', drop: 'before-response' });
+		await expect(fetch(`${kit.emu.apiUrl}/rest/v1.0/me`, { headers: { authorization: `Bearer ${kit.userToken}` } })).rejects.toThrow();
+		expect(kit.emu.requests.at(-1)).toMatchObject({ path: '/rest/v1.0/me', dropped: true, status: 0 });
 
-		const before = emu.images(2001).length;
-		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', drop: 'after-processing' });
+		const before = kit.emu.images(2001).length;
+		kit.emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', drop: 'after-processing' });
 		const fd = new FormData();
 		fd.append('image[image_category_id]', '5001');
 		fd.append('image[data]', new Blob([photo], { type: 'image/jpeg' }), 'lost-answer.jpg');
 		await expect(
-			fetch(`${emu.apiUrl}/rest/v1.0/images?project_id=2001`, { method: 'POST', body: fd, headers: { authorization: `Bearer ${userToken}`, 'procore-company-id': '1001' } }),
+			fetch(`${kit.emu.apiUrl}/rest/v1.0/images?project_id=2001`, { method: 'POST', body: fd, headers: { authorization: `Bearer ${kit.userToken}`, 'procore-company-id': '1001' } }),
 		).rejects.toThrow();
-		expect(emu.images(2001).length).toBe(before + 1);
+		expect(kit.emu.images(2001).length).toBe(before + 1);
 
 		const up = (await createUpload()).json;
-		emu.faults.inject({ listener: 'storage', method: 'POST', drop: 'mid-body', afterBytes: 100 });
+		kit.emu.faults.inject({ listener: 'storage', method: 'POST', drop: 'mid-body', afterBytes: 100 });
 		await expect(postToStorage(up, Buffer.alloc(256 * 1024, 1))).rejects.toThrow();
-		expect(emu.state.uploads.get(up.uuid).object).toBeNull();
+		expect(kit.emu.state.uploads.get(up.uuid).object).toBeNull();
 	});
 
 	test('seeded random faults are bounded', async () => {
-		emu.configure({ randomFaults: { seed: 7, rate: 1, kinds: ['500'], max: 2 } });
+		kit.emu.configure({ randomFaults: { seed: 7, rate: 1, kinds: ['500'], max: 2 } });
 		const statuses = [];
 		for (let i = 0; i < 4; i++) statuses.push((await api('/rest/v1.0/me', { company: null })).status);
-		emu.configure({ randomFaults: null });
+		kit.emu.configure({ randomFaults: null });
 		expect(statuses).toEqual([500, 500, 200, 200]);
 	});
 });
 
 describe('request log', () => {
 	test('every answered /rest/ call but /me and /companies carried Procore-Company-Id; no token reached storage', () => {
-		const rest = emu.requests.filter((r) => r.listener === 'api' && r.status >= 200 && r.status < 300 && !/^\/rest\/v1\.0\/(me|companies)$/.test(r.path));
+		const rest = kit.emu.requests.filter((r) => r.listener === 'api' && r.status >= 200 && r.status < 300 && !/^\/rest\/v1\.0\/(me|companies)$/.test(r.path));
 		expect(rest.length).toBeGreaterThan(20);
 		for (const r of rest) expect(r.headers['procore-company-id']).toBeDefined();
-		const storage = emu.requests.filter((r) => r.listener === 'storage' && r.status >= 200 && r.status < 300);
+		const storage = kit.emu.requests.filter((r) => r.listener === 'storage' && r.status >= 200 && r.status < 300);
 		expect(storage.length).toBeGreaterThan(3);
 		for (const r of storage) expect(r.headers.authorization).toBeUndefined();
-		for (const r of emu.requests) expect(r).toEqual(expect.objectContaining({ method: expect.any(String), query: expect.any(Object), bodyBytes: expect.any(Number), at: expect.any(Number) }));
+		for (const r of kit.emu.requests) expect(r).toEqual(expect.objectContaining({ method: expect.any(String), query: expect.any(Object), bodyBytes: expect.any(Number), at: expect.any(Number) }));
 	});
 });

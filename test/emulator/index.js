@@ -19,6 +19,7 @@ const { Faults } = require('./faults');
 const { createState, SEED } = require('./seed');
 const { storeImage } = require('./resources/images');
 const { mimeFor } = require('./resources/uploads');
+const { Webhooks } = require('./deliveries');
 
 /** Every option, with its default. */
 const DEFAULTS = {
@@ -109,6 +110,21 @@ const DEFAULTS = {
 	refuseMillisecondsInRanges: true,
 	/** The emulator's clock runs this far from the machine's: Date header, rate-limit windows, X-Rate-Limit-Reset, the early-request oracle. */
 	clockOffsetMs: 0,
+
+	// Webhooks (procore-api.md §8, §11 "Webhooks, more"; deliveries.js, resources/webhooks.js).
+	/** A delivery not answered 2xx within this long fails (Procore: 5 s). */
+	deliveryTimeoutMs: 5000,
+	/** After a failure every delivery to that URL pauses: base × 2^(failures−1), at most the max (Procore: 1 s → 1 h). */
+	deliveryBackoffMs: 1000,
+	deliveryBackoffMaxMs: 3600 * 1000,
+	/** A queued delivery older than this is discarded (Procore: 12 h). */
+	deliveryDiscardAfterMs: 12 * 3600 * 1000,
+	/** The worker waits this long after an event before delivering, so close events form one batch (shuffle). */
+	deliveryBatchMs: 0,
+	/** Trigger responses spell `event_type` in capitals (`CREATE`), as Procore may (§11). */
+	triggerEventTypeCapitals: false,
+	/** DELETE of a hook that still has triggers (undocumented, §11): 'refuse' = 422, 'cascade' = its triggers go too. */
+	hookDeleteWithTriggers: /** @type {'refuse' | 'cascade'} */ ('refuse'),
 };
 
 /** @typedef {typeof DEFAULTS} EmulatorOptions */
@@ -166,6 +182,22 @@ async function startEmulator(options = {}) {
 		rate: /** @type {any} */ (null),
 		/** @type {Faults} */
 		faults: /** @type {any} */ (null),
+		/** Hooks, triggers, deliveries and test switches (deliveries.js). @type {Webhooks} */
+		webhooks: /** @type {any} */ (null),
+
+		/**
+		 * A photo or album changed through the api: deliver it to every matching hook.
+		 * @param {import('./deliveries').EventSpec} event
+		 */
+		emitEvent(event) {
+			// A fault in the webhooks must not fail the photo request that caused the event.
+			try {
+				return emu.webhooks.emit(event);
+			} catch (e) {
+				emu.errors.push(e);
+				return null;
+			}
+		},
 
 		/**
 		 * Changes options at runtime. Also: `faults: [spec…]` queues faults, `randomFaults` turns
@@ -326,6 +358,7 @@ async function startEmulator(options = {}) {
 		},
 
 		async close() {
+			emu.webhooks.close();
 			await Promise.all(servers.map(close));
 			if (emu.tmpDir) fs.rmSync(emu.tmpDir, { recursive: true, force: true });
 			emu.tmpDir = null;
@@ -333,6 +366,7 @@ async function startEmulator(options = {}) {
 	};
 	emu.rate = new RateLimiter(emu);
 	emu.faults = new Faults(emu);
+	emu.webhooks = new Webhooks(emu);
 	if (opts.randomFaults) emu.faults.setRandom(opts.randomFaults);
 
 	// Every module in resources/ registers its routes; adding a resource is adding a file there.

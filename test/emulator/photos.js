@@ -397,6 +397,7 @@ async function update(ctx) {
 	if (mtPath) changes.locationId = findOrCreatePath(state, project.id, mtPath).location.id;
 	Object.assign(img, changes);
 	touch(img);
+	ctx.emu.emitEvent({ projectId: project.id, companyId: project.companyId, resourceName: 'Images', eventType: 'update', resourceId: img.id, userId: ctx.auth?.user.id, applicationId: ctx.auth?.token.clientId });
 	ctx.json(200, imageJson(ctx, img));
 }
 
@@ -417,6 +418,7 @@ function destroy(ctx) {
 	const permanent = raw === undefined ? false : parseBool(raw);
 	if (permanent === undefined) throw badParam('permanent', 'must be true or false');
 	const now = new Date().toISOString();
+	if (!img.deletedAt) ctx.emu.emitEvent({ projectId: img.projectId, companyId: img.companyId, resourceName: 'Images', eventType: 'delete', resourceId: img.id, userId: ctx.auth?.user.id, applicationId: ctx.auth?.token.clientId });
 	if (!img.deletedAt) img.deletedAt = now;
 	if (permanent) img.permanentlyDeleted = true;
 	img.updatedAt = img.updatedAt > now ? img.updatedAt : now;

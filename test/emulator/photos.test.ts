@@ -3,62 +3,14 @@
  * filters, show, update, delete, albums, file links and downloads — over real HTTP with Node's
  * fetch, photos created through the real upload flow.
  */
-import { createHash, randomBytes } from 'crypto';
-import { startEmulator, SEED } from './index';
+import { randomBytes } from 'crypto';
+import { SEED } from './index';
+import { sha256, useSelfTestEmulator, type Json } from './selftest';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
-// Response bodies are asserted field by field; a loose type keeps those assertions short.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 const MiB = 1024 * 1024;
 
-let emu: Emulator;
-let userToken: string;
-let dmsaToken: string;
-
-beforeAll(async () => {
-	emu = await startEmulator();
-	userToken = emu.issueToken().access_token;
-	dmsaToken = emu.issueToken({ grantType: 'client_credentials' }).access_token;
-});
-
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
-
-interface CallOptions {
-	method?: string;
-	token?: string | null;
-	company?: number | null;
-	json?: unknown;
-	body?: BodyInit;
-}
-
-/** A call to the api listener; the seeded user's token and company 1001 unless told otherwise. */
-async function api(path: string, o: CallOptions = {}) {
-	const headers: Record<string, string> = {};
-	const token = o.token === undefined ? userToken : o.token;
-	if (token) headers.authorization = `Bearer ${token}`;
-	const company = o.company === undefined ? 1001 : o.company;
-	if (company !== null) headers['procore-company-id'] = String(company);
-	let body = o.body;
-	if (o.json !== undefined) {
-		headers['content-type'] = 'application/json';
-		body = JSON.stringify(o.json);
-	}
-	const res = await fetch(`${emu.apiUrl}${path}`, { method: o.method ?? (body ? 'POST' : 'GET'), headers, body });
-	const text = await res.text();
-	let json: Json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
+const kit = useSelfTestEmulator();
+const { api } = kit;
 
 interface PhotoOptions {
 	project?: number;
@@ -76,7 +28,7 @@ interface PhotoOptions {
 async function createPhoto(bytes: Buffer, o: PhotoOptions = {}): Promise<Json> {
 	const project = o.project ?? 2001;
 	const company = o.company ?? 1001;
-	const token = o.token ?? userToken;
+	const token = o.token ?? kit.userToken;
 	const name = o.name ?? 'photo.jpg';
 	const path = `/rest/v1.1/projects/${project}/uploads`;
 	let uuid: string;
@@ -111,7 +63,7 @@ async function createPhoto(bytes: Buffer, o: PhotoOptions = {}): Promise<Json> {
 }
 
 /** Follows a file link by hand: the token to the api host only, then the redirect without it. */
-async function download(link: string, token: string | null = userToken) {
+async function download(link: string, token: string | null = kit.userToken) {
 	const first = await fetch(link, { headers: token ? { authorization: `Bearer ${token}` } : {}, redirect: 'manual' });
 	if (first.status !== 302) return { status: first.status, first, text: await first.text() };
 	const location = first.headers.get('location')!;
@@ -125,8 +77,8 @@ describe('file links and downloads', () => {
 	test('url needs the token, redirects to storage, which refuses the token and serves the bytes', async () => {
 		const bytes = fakeJpeg(40 * 1024);
 		const img = await createPhoto(bytes, { name: 'north facade.jpg' });
-		expect(img.url.startsWith(`${emu.apiUrl}/`)).toBe(true);
-		expect(img.thumbnail_url.startsWith(`${emu.apiUrl}/`)).toBe(true);
+		expect(img.url.startsWith(`${kit.emu.apiUrl}/`)).toBe(true);
+		expect(img.thumbnail_url.startsWith(`${kit.emu.apiUrl}/`)).toBe(true);
 		expect(img.url).not.toBe(img.thumbnail_url);
 
 		const anonymous = await download(img.url, null);
@@ -134,11 +86,11 @@ describe('file links and downloads', () => {
 		const bogusToken = await download(img.url, 'not-a-token');
 		expect(bogusToken.status).toBe(401);
 
-		const first = await fetch(img.url, { headers: { authorization: `Bearer ${userToken}` }, redirect: 'manual' });
+		const first = await fetch(img.url, { headers: { authorization: `Bearer ${kit.userToken}` }, redirect: 'manual' });
 		expect(first.status).toBe(302);
 		const location = first.headers.get('location')!;
-		expect(location.startsWith(`${emu.storageUrl}/`)).toBe(true);
-		const withToken = await fetch(location, { headers: { authorization: `Bearer ${userToken}` } });
+		expect(location.startsWith(`${kit.emu.storageUrl}/`)).toBe(true);
+		const withToken = await fetch(location, { headers: { authorization: `Bearer ${kit.userToken}` } });
 		expect(withToken.status).toBe(400);
 		expect(await withToken.text()).toContain('<Code>InvalidArgument</Code>');
 
@@ -164,25 +116,25 @@ describe('file links and downloads', () => {
 
 	test('a service-account token works without Procore-Company-Id; a user of another company gets 404', async () => {
 		const img = await createPhoto(fakeJpeg(2000));
-		expect((await download(img.url, dmsaToken)).status).toBe(200);
-		const outsider = emu.issueToken({ userId: SEED.otherUserId }).access_token;
+		expect((await download(img.url, kit.dmsaToken)).status).toBe(200);
+		const outsider = kit.emu.issueToken({ userId: SEED.otherUserId }).access_token;
 		expect((await download(img.url, outsider)).status).toBe(200);
-		emu.state.users.get(SEED.otherUserId)!.companyIds = [];
+		kit.emu.state.users.get(SEED.otherUserId)!.companyIds = [];
 		try {
 			expect((await download(img.url, outsider)).status).toBe(404);
 		} finally {
-			emu.state.users.get(SEED.otherUserId)!.companyIds = [1001];
+			kit.emu.state.users.get(SEED.otherUserId)!.companyIds = [1001];
 		}
 	});
 
 	test('links expire (fileLinkTtlMs → 403); a fresh read gives a working link; a tampered link is 404', async () => {
 		const img = await createPhoto(fakeJpeg(3000));
-		emu.configure({ fileLinkTtlMs: 1 });
+		kit.emu.configure({ fileLinkTtlMs: 1 });
 		let stale: Json;
 		try {
 			stale = (await api(`/rest/v1.0/images/${img.id}?project_id=2001`)).json;
 		} finally {
-			emu.configure({ fileLinkTtlMs: 3600 * 1000 });
+			kit.emu.configure({ fileLinkTtlMs: 3600 * 1000 });
 		}
 		await new Promise((r) => setTimeout(r, 10));
 		const expired = await download(stale.url);
@@ -197,7 +149,7 @@ describe('file links and downloads', () => {
 	test('2 MB (form upload) and 50 MB (segmented) photos come back byte for byte, kept on disk', async () => {
 		const two = randomBytes(2 * MiB + 17);
 		const img2 = await createPhoto(two, { name: 'two.jpg' });
-		const obj2 = emu.state.objects.get(emu.state.images.get(img2.id).objectKey);
+		const obj2 = kit.emu.state.objects.get(kit.emu.state.images.get(img2.id).objectKey);
 		expect(obj2.bytes).toBeNull();
 		expect(typeof obj2.file).toBe('string');
 		const got2 = await download(img2.url);
@@ -206,7 +158,7 @@ describe('file links and downloads', () => {
 
 		const fifty = randomBytes(50 * 1000 * 1000);
 		const img50 = await createPhoto(fifty, { name: 'fifty.jpg', segmentBytes: 5 * MiB });
-		const upload = emu.state.uploads.get(emu.state.images.get(img50.id).uploadUuid);
+		const upload = kit.emu.state.uploads.get(kit.emu.state.images.get(img50.id).uploadUuid);
 		expect(upload.segments).toHaveLength(10);
 		expect(upload.segments.every((s: Json) => typeof s.file === 'string')).toBe(true);
 		const got50 = await download(img50.url);
@@ -214,7 +166,7 @@ describe('file links and downloads', () => {
 		expect(got50.bytes!.length).toBe(fifty.length);
 		expect(sha256(got50.bytes!)).toBe(sha256(fifty));
 		// Memory stays small: no stored object holds more than keepBytesUpTo in memory.
-		expect([...emu.state.objects.values()].every((o: Json) => !o.bytes || o.bytes.length <= emu.options.keepBytesUpTo)).toBe(true);
+		expect([...kit.emu.state.objects.values()].every((o: Json) => !o.bytes || o.bytes.length <= kit.emu.options.keepBytesUpTo)).toBe(true);
 		const thumb50 = await download(img50.thumbnail_url);
 		expect(thumb50.bytes!.equals(fifty.subarray(0, 64 * 1024))).toBe(true);
 	}, 60000);
@@ -237,7 +189,7 @@ describe('list filters (project 2101, company 1002)', () => {
 		const on = { project: 2101, company: 1002 };
 		a = await createPhoto(fakeJpeg(900), { ...on, name: 'north.jpg', image: { image_category_id: 5009, location_id: 6010, trade_ids: [4006], log_date: '2026-11-01', starred: true, description: 'Facade, day 1' } });
 		b = await createPhoto(fakeJpeg(900), { ...on, name: 'rebar.png', image: { image_category_id: 5009, location_id: 6011, trade_ids: [4007], log_date: '2026-11-15', private: true, description: 'Rebar check' } });
-		c = await createPhoto(fakeJpeg(900), { ...on, token: dmsaToken, name: 'site.jpg', image: { image_category_id: 5008, location_id: 6012 } });
+		c = await createPhoto(fakeJpeg(900), { ...on, token: kit.dmsaToken, name: 'site.jpg', image: { image_category_id: 5008, location_id: 6012 } });
 	});
 
 	test('no filter: every photo, oldest first, with paging headers', async () => {
@@ -394,7 +346,7 @@ describe('show, update, delete', () => {
 		expect((await api(path, { method: 'DELETE' })).status).toBe(404);
 		expect((await download(inBin.json.url)).status).toBe(404);
 		expect((await api('/rest/v1.0/images?project_id=2001&serializer_view=ids_only&filters[deleted]=true')).json).not.toContain(img.id);
-		expect(emu.state.images.get(img.id)).toMatchObject({ permanentlyDeleted: true });
+		expect(kit.emu.state.images.get(img.id)).toMatchObject({ permanentlyDeleted: true });
 
 		const direct = await createPhoto(fakeJpeg(700));
 		expect((await api(`/rest/v1.0/images/${direct.id}?project_id=2001&permanent=true`, { method: 'DELETE' })).status).toBe(200);
@@ -419,7 +371,7 @@ describe('albums', () => {
 
 		const listed = (await api(`${base}?project_id=2001`)).json.find((a: Json) => a.id === created.json.id);
 		expect(listed).toMatchObject({ name: 'Concrete Pours', private: true, count: 0, position: 3, links: { show: expect.any(String), update: expect.any(String), delete: expect.any(String) } });
-		expect(listed.cover_photo.startsWith(emu.apiUrl)).toBe(true);
+		expect(listed.cover_photo.startsWith(kit.emu.apiUrl)).toBe(true);
 		expect((await download(listed.cover_photo)).status).toBe(200);
 		const unclassified = (await api(`${base}?project_id=2001`)).json.find((a: Json) => a.id === 5001);
 		expect(unclassified).toMatchObject({ links: {}, cover_photo: null, position: 0 });

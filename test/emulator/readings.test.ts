@@ -3,73 +3,30 @@
  * (issue #9; see README "Contested readings"): each switch is turned on, shown to change the
  * answer over real HTTP with Node's fetch, and turned back off.
  */
-import { createHash } from 'crypto';
-import { startEmulator, DEFAULTS, SEED } from './index';
+import { DEFAULTS, SEED } from './index';
+import { sha256, useSelfTestEmulator, type Emulator, type Json } from './selftest';
 import { gate } from './readings';
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 type Options = Parameters<Emulator['configure']>[0];
-// Response bodies are asserted field by field; a loose type keeps those assertions short.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const MISSING_COMPANY_TEXT =
 	'Missing Procore-Company-Id header!  Each call your application makes to the Procore API must contain a request header that includes the Procore-Company-Id field.';
 
-let emu: Emulator;
-let userToken: string;
 
-beforeAll(async () => {
-	emu = await startEmulator();
-	userToken = emu.issueToken().access_token;
-});
-
-afterAll(async () => {
-	expect(emu.errors).toEqual([]);
-	await emu.close();
-});
+const kit = useSelfTestEmulator();
+const { api } = kit;
 
 /** Runs `body` with options changed, then puts the defaults back. */
 async function withOptions(options: Options, body: () => Promise<void>) {
-	emu.configure(options);
+	kit.emu.configure(options);
 	try {
 		await body();
 	} finally {
 		const restore: Record<string, unknown> = {};
 		for (const k of Object.keys(options)) restore[k] = (DEFAULTS as Record<string, unknown>)[k];
-		emu.configure(restore as Options);
+		kit.emu.configure(restore as Options);
 	}
-}
-
-interface CallOptions {
-	method?: string;
-	token?: string;
-	company?: number | string | null;
-	json?: unknown;
-}
-
-/** A call to the api listener; the seeded user's token and company 1001 unless told otherwise. */
-async function api(path: string, o: CallOptions = {}) {
-	const headers: Record<string, string> = { authorization: `Bearer ${o.token ?? userToken}` };
-	const company = o.company === undefined ? 1001 : o.company;
-	if (company !== null) headers['procore-company-id'] = String(company);
-	let body: string | undefined;
-	if (o.json !== undefined) {
-		headers['content-type'] = 'application/json';
-		body = JSON.stringify(o.json);
-	}
-	const res = await fetch(`${emu.apiUrl}${path}`, { method: o.method ?? (body ? 'POST' : 'GET'), headers, body });
-	const text = await res.text();
-	let json: Json;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { status: res.status, headers: res.headers, text, json };
 }
 
 const photo = Buffer.from('\xff\xd8\xff\xe0 site photo '.repeat(200), 'latin1');
@@ -109,11 +66,11 @@ describe('regional web hosts', () => {
 		expect(acme.json).toEqual({ web_base_url: 'https://us02.procore.com' });
 		expect((await api('/rest/v1.0/company_base_url', { company: 1002 })).json).toEqual({ web_base_url: 'https://app.procore.com' });
 		// Per-company state a test may change.
-		emu.state.companies.get(1002)!.webBaseUrl = 'https://uk01.procore.com';
+		kit.emu.state.companies.get(1002)!.webBaseUrl = 'https://uk01.procore.com';
 		try {
 			expect((await api('/rest/v1.0/company_base_url', { company: 1002 })).json).toEqual({ web_base_url: 'https://uk01.procore.com' });
 		} finally {
-			emu.state.companies.get(1002)!.webBaseUrl = 'https://app.procore.com';
+			kit.emu.state.companies.get(1002)!.webBaseUrl = 'https://app.procore.com';
 		}
 		const missing = await api('/rest/v1.0/company_base_url', { company: null });
 		expect(missing.status).toBe(400);
@@ -136,7 +93,7 @@ describe('Create Image body form', () => {
 			const created = await api('/rest/v1.0/images?project_id=2001', { json: nestedBody(await completedUpload()) });
 			expect(created.status).toBe(201);
 			expect(created.json.filename).toBe('nested.jpg');
-			expect(emu.state.images.get(created.json.id).source).toBe('Image from API');
+			expect(kit.emu.state.images.get(created.json.id).source).toBe('Image from API');
 			const flat = await api('/rest/v1.0/images?project_id=2001', { json: flatBody(await completedUpload()) });
 			expect(flat.status).toBe(422);
 			expect(flat.json).toEqual({ errors: { upload_uuid: ["can't be blank"], image_name: ["can't be blank"] } });
@@ -200,7 +157,7 @@ describe('segmented uploads', () => {
 	test('repeatedCompletion: ok (default) → 200, 410, 422; show says complete on v1.0 and v1.1', async () => {
 		await withOptions({ minSegmentBytes: 4 }, async () => {
 			for (const [reading, status] of [['ok', 200], [410, 410], [422, 422]] as const) {
-				emu.configure({ repeatedCompletion: reading });
+				kit.emu.configure({ repeatedCompletion: reading });
 				const { path, uuid, etags } = await storedSegments('1.0', parts);
 				const body = { segments: etags.map((etag) => ({ etag })) };
 				expect((await api(path, { method: 'PATCH', json: body })).status).toBe(200);
@@ -214,7 +171,7 @@ describe('segmented uploads', () => {
 					expect(shown.json.status).toBe('complete');
 				}
 			}
-			emu.configure({ repeatedCompletion: 'ok' });
+			kit.emu.configure({ repeatedCompletion: 'ok' });
 		});
 	});
 
@@ -232,7 +189,7 @@ describe('segmented uploads', () => {
 				const img = await api('/rest/v1.0/images?project_id=2001', { json: { upload_uuid: upload, image_name: 'v11.jpg', image: { image_category_id: 5002 } } });
 				expect(img.status).toBe(201);
 			}
-			expect(emu.state.images.get([...emu.state.images.keys()].pop()!).size).toBe(parts[0].length + parts[1].length);
+			expect(kit.emu.state.images.get([...kit.emu.state.images.keys()].pop()!).size).toBe(parts[0].length + parts[1].length);
 		});
 	});
 });
@@ -244,21 +201,21 @@ describe('default album', () => {
 		expect(strict.json).toEqual({ errors: { image_category_id: ["can't be blank"] } });
 		await withOptions({ requireImageCategory: false }, async () => {
 			// Seeded: Beta Project 002's default album is "Sin clasificar".
-			const spanish = emu.defaultAlbum(SEED.projects.secondBeta)!;
+			const spanish = kit.emu.defaultAlbum(SEED.projects.secondBeta)!;
 			expect(spanish.name).toBe('Sin clasificar');
 			const uuid = await completedUpload({ project: SEED.projects.secondBeta, company: 1002 });
 			const r = await api(`/rest/v1.0/images?project_id=${SEED.projects.secondBeta}`, { company: 1002, json: { upload_uuid: uuid, image_name: 'b.jpg', image: { description: 'no album' } } });
 			expect(r.status).toBe(201);
 			expect(r.json).toMatchObject({ image_category_id: spanish.id, image_category_name: 'Sin clasificar' });
 			// Renamed, and then another album made the default, in Harbor Tower.
-			emu.setDefaultAlbum(2001, { name: 'Général' });
+			kit.emu.setDefaultAlbum(2001, { name: 'Général' });
 			const renamed = await api('/rest/v1.0/images?project_id=2001', { json: { upload_uuid: await completedUpload(), image_name: 'c.jpg', image: { description: 'no album' } } });
 			expect(renamed.json).toMatchObject({ image_category_id: 5001, image_category_name: 'Général' });
-			emu.setDefaultAlbum(2001, { albumId: 5003 });
+			kit.emu.setDefaultAlbum(2001, { albumId: 5003 });
 			const moved = await api('/rest/v1.0/images?project_id=2001', { json: { upload_uuid: await completedUpload(), image_name: 'd.jpg', image: { description: 'no album' } } });
 			expect(moved.json).toMatchObject({ image_category_id: 5003, image_category_name: 'Safety Walks' });
 		});
-		emu.setDefaultAlbum(2001, { albumId: 5001, name: 'Unclassified' });
+		kit.emu.setDefaultAlbum(2001, { albumId: 5001, name: 'Unclassified' });
 	});
 });
 
@@ -267,10 +224,10 @@ describe('Disable Dynamic Location Creation', () => {
 		api('/rest/v1.0/images?project_id=2001', { json: { upload_uuid: await completedUpload(), image_name: 'loc.jpg', image: { image_category_id: 5002, mt_location } } });
 
 	test('on: an existing path resolves; a new one is refused (or ignored); find_or_create_by_path refuses too', async () => {
-		const project = emu.state.projects.get(2001)!;
+		const project = kit.emu.state.projects.get(2001)!;
 		project.disableDynamicLocationCreation = true;
 		try {
-			const locationsBefore = emu.locations(2001).length;
+			const locationsBefore = kit.emu.locations(2001).length;
 			const existing = await create(['Building A', 'Level 2']);
 			expect(existing.status).toBe(201);
 			expect(existing.json.location).toMatchObject({ id: 6002, name: 'Building A>Level 2' });
@@ -286,7 +243,7 @@ describe('Disable Dynamic Location Creation', () => {
 				expect(ignored.status).toBe(201);
 				expect(ignored.json.location).toBeNull();
 			});
-			expect(emu.locations(2001).length).toBe(locationsBefore);
+			expect(kit.emu.locations(2001).length).toBe(locationsBefore);
 		} finally {
 			project.disableDynamicLocationCreation = false;
 		}
@@ -333,7 +290,7 @@ describe('lists after a lost answer', () => {
 
 	test('another user’s photo with the same file name; filters[uploader_id][]; /me names the token’s user', async () => {
 		const mine = await api('/rest/v1.0/images?project_id=2001', { json: { upload_uuid: await completedUpload(), image_name: 'IMG_0420.jpg', image: { image_category_id: 5002 } } });
-		const theirs = emu.createImageAs({ userId: SEED.otherUserId, projectId: 2001, filename: 'IMG_0420.jpg', size: 2048, albumId: 5002 });
+		const theirs = kit.emu.createImageAs({ userId: SEED.otherUserId, projectId: 2001, filename: 'IMG_0420.jpg', size: 2048, albumId: 5002 });
 		expect(theirs).toMatchObject({ uploaderId: 3002, filename: 'IMG_0420.jpg', size: 2048, albumId: 5002, projectId: 2001 });
 		const both = await api('/rest/v1.0/images?project_id=2001&filters[id][]=' + mine.json.id + '&filters[id][]=' + theirs.id);
 		expect(both.json.map((i: Json) => [i.filename, i.uploader.id])).toEqual([
@@ -343,11 +300,11 @@ describe('lists after a lost answer', () => {
 		const onlyMine = await api(`/rest/v1.0/images?project_id=2001&filters[uploader_id][]=3001&filters[id][]=${mine.json.id}&filters[id][]=${theirs.id}`);
 		expect(onlyMine.json.map((i: Json) => i.id)).toEqual([mine.json.id]);
 		expect((await api('/rest/v1.0/me', { company: null })).json.id).toBe(3001);
-		expect((await api('/rest/v1.0/me', { company: null, token: emu.issueToken({ userId: 3002 }).access_token })).json.id).toBe(3002);
+		expect((await api('/rest/v1.0/me', { company: null, token: kit.emu.issueToken({ userId: 3002 }).access_token })).json.id).toBe(3002);
 	});
 
 	test('refuseMillisecondsInRanges: strict (default) → 400; false accepts them without missing a photo', async () => {
-		const img = emu.createImageAs({ filename: 'ms.jpg', createdAt: '2025-03-04T05:06:07Z' });
+		const img = kit.emu.createImageAs({ filename: 'ms.jpg', createdAt: '2025-03-04T05:06:07Z' });
 		const range = (field: string, from: string, to: string) => `/rest/v1.0/images?project_id=2001&filters[${field}]=${from}...${to}&filters[id][]=${img.id}`;
 		const withMs = range('created_at', '2025-03-04T05:06:07.400Z', '2025-03-04T05:06:07.600Z');
 		const documented = range('updated_at', '2025-03-04T05:06:07Z', '2025-03-04T05:06:07Z');
@@ -369,31 +326,31 @@ describe('lists after a lost answer', () => {
 
 describe('clock skew', () => {
 	test('clockOffsetMs moves the Date header and X-Rate-Limit-Reset; a client trusting a clock ahead comes back early', async () => {
-		const token = emu.issueToken().access_token;
+		const token = kit.emu.issueToken().access_token;
 		await withOptions({ clockOffsetMs: -60000, spikeLimit: 2, spikeWindowMs: 2000 }, async () => {
 			// The token response's created_at is stamped on the emulator's clock too.
-			expect(Math.abs(emu.issueToken().created_at - (Date.now() - 60000) / 1000)).toBeLessThan(2);
+			expect(Math.abs(kit.emu.issueToken().created_at - (Date.now() - 60000) / 1000)).toBeLessThan(2);
 			const first = await api('/rest/v1.0/me', { token, company: null });
 			const dateHeader = Date.parse(first.headers.get('date')!);
 			expect(Math.abs(dateHeader - (Date.now() - 60000))).toBeLessThan(2500);
-			const storageDate = Date.parse((await fetch(`${emu.storageUrl}/nothing`)).headers.get('date')!);
+			const storageDate = Date.parse((await fetch(`${kit.emu.storageUrl}/nothing`)).headers.get('date')!);
 			expect(Math.abs(storageDate - (Date.now() - 60000))).toBeLessThan(2500);
 			await api('/rest/v1.0/me', { token, company: null });
 			const limited = await api('/rest/v1.0/me', { token, company: null });
 			expect(limited.status).toBe(429);
 			const resetMs = Number(limited.headers.get('x-rate-limit-reset')) * 1000;
 			// On the emulator's clock the reset is at most a window away; on the machine's it has passed.
-			expect(resetMs).toBeGreaterThan(emu.now());
+			expect(resetMs).toBeGreaterThan(kit.emu.now());
 			expect(resetMs).toBeLessThan(Date.now());
 			// A client that waits until its own clock reaches the reset sends at once: early.
-			await sleep(emu.options.inFlightGraceMs + 50);
-			const before = emu.stats.requestsBeforeReset;
+			await sleep(kit.emu.options.inFlightGraceMs + 50);
+			const before = kit.emu.stats.requestsBeforeReset;
 			expect((await api('/rest/v1.0/me', { token, company: null })).status).toBe(429);
-			expect(emu.stats.requestsBeforeReset).toBe(before + 1);
+			expect(kit.emu.stats.requestsBeforeReset).toBe(before + 1);
 			// One that waits on the emulator's clock (learned from the Date header) is not.
-			await sleep(resetMs - emu.now() + 20);
+			await sleep(resetMs - kit.emu.now() + 20);
 			expect((await api('/rest/v1.0/me', { token, company: null })).status).toBe(200);
-			expect(emu.stats.requestsBeforeReset).toBe(before + 1);
+			expect(kit.emu.stats.requestsBeforeReset).toBe(before + 1);
 		});
 		expect(Math.abs(Date.parse((await api('/rest/v1.0/me', { company: null })).headers.get('date')!) - Date.now())).toBeLessThan(2500);
 	});
@@ -411,7 +368,7 @@ describe('company header', () => {
 			expect((await api('/rest/v1.0/me', { company: value })).status).toBe(200);
 		}
 		// fetch really sent the empty header.
-		const logged = emu.requests.filter((r) => r.path === '/rest/v1.0/images' && r.status === 400).map((r) => r.headers['procore-company-id']);
+		const logged = kit.emu.requests.filter((r) => r.path === '/rest/v1.0/images' && r.status === 400).map((r) => r.headers['procore-company-id']);
 		expect(logged).toContain('');
 		expect(logged).toContain(undefined);
 	});
@@ -421,10 +378,10 @@ describe('Photos permission levels', () => {
 	const sam = SEED.otherUserId;
 	let samToken: string;
 	beforeAll(() => {
-		samToken = emu.issueToken({ userId: sam }).access_token;
+		samToken = kit.emu.issueToken({ userId: sam }).access_token;
 	});
 	afterEach(() => {
-		emu.state.users.get(sam)!.photosPermission = 'admin';
+		kit.emu.state.users.get(sam)!.photosPermission = 'admin';
 	});
 	const createAs = async (token: string, image: Json) =>
 		api('/rest/v1.0/images?project_id=2001', { token, json: { upload_uuid: await completedUpload({ token }), image_name: 'perm.jpg', image } });
@@ -438,7 +395,7 @@ describe('Photos permission levels', () => {
 	});
 
 	test('standard: photos and albums yes; private photos and deleting no (403)', async () => {
-		emu.state.users.get(sam)!.photosPermission = 'standard';
+		kit.emu.state.users.get(sam)!.photosPermission = 'standard';
 		const plain = await createAs(samToken, { image_category_id: 5002 });
 		expect(plain.status).toBe(201);
 		const priv = await createAs(samToken, { image_category_id: 5002, private: true });
@@ -449,14 +406,14 @@ describe('Photos permission levels', () => {
 		const del = await api(`/rest/v1.0/images/${plain.json.id}?project_id=2001`, { token: samToken, method: 'DELETE' });
 		expect(del.status).toBe(403);
 		expect(del.json.errors).toContain('delete photos');
-		expect(emu.state.images.has(plain.json.id)).toBe(true);
+		expect(kit.emu.state.images.has(plain.json.id)).toBe(true);
 		// A project the caller cannot use is still a 404, before any permission.
 		expect((await api(`/rest/v1.0/images/${plain.json.id}?project_id=999`, { token: samToken, method: 'DELETE' })).status).toBe(404);
 		expect((await api('/rest/v1.0/image_categories?project_id=2001', { token: samToken, json: { image_category: { name: 'Sam album' } } })).status).toBe(201);
 	});
 
 	test('read only: no photo, no album (403)', async () => {
-		emu.state.users.get(sam)!.photosPermission = 'read_only';
+		kit.emu.state.users.get(sam)!.photosPermission = 'read_only';
 		const photoRefused = await createAs(samToken, { image_category_id: 5002 });
 		expect(photoRefused.status).toBe(403);
 		expect(photoRefused.json.errors).toBe('You do not have permission to upload photos in this project. This needs the Standard or Admin permission level on the Photos tool; yours is Read Only.');
@@ -469,18 +426,18 @@ describe('Photos permission levels', () => {
 
 	test('update over HTTP: standard may edit, not mark private; read only may not edit', async () => {
 		const made = await createAs(samToken, { image_category_id: 5002 });
-		emu.state.users.get(sam)!.photosPermission = 'standard';
+		kit.emu.state.users.get(sam)!.photosPermission = 'standard';
 		const path = `/rest/v1.0/images/${made.json.id}?project_id=2001`;
 		const priv = await api(path, { token: samToken, method: 'PATCH', json: { image: { private: true } } });
 		expect(priv.status).toBe(403);
 		expect(priv.json.errors).toContain('mark photos private');
-		expect(emu.state.images.get(made.json.id).private).toBe(false);
+		expect(kit.emu.state.images.get(made.json.id).private).toBe(false);
 		expect((await api(path, { token: samToken, method: 'PATCH', json: { image: { description: 'edited' } } })).status).toBe(200);
-		emu.state.users.get(sam)!.photosPermission = 'read_only';
+		kit.emu.state.users.get(sam)!.photosPermission = 'read_only';
 		const readOnly = await api(path, { token: samToken, method: 'PATCH', json: { image: { description: 'no' } } });
 		expect(readOnly.status).toBe(403);
 		expect(readOnly.json.errors).toContain('edit photos');
-		emu.state.users.get(sam)!.photosPermission = 'admin';
+		kit.emu.state.users.get(sam)!.photosPermission = 'admin';
 		expect((await api(path, { token: samToken, method: 'PATCH', json: { image: { private: true } } })).json.private).toBe(true);
 	});
 
@@ -488,9 +445,9 @@ describe('Photos permission levels', () => {
 		// The PATCH handler is another module's; the gate in front of it is tested on its own here.
 		const route = { method: 'PATCH', pattern: '/rest/v1.0/images/:id', parts: [], handler: () => undefined, options: {} };
 		const ctxFor = (level: 'read_only' | 'standard' | 'admin', image: Json) => {
-			const user = { ...emu.state.users.get(sam)!, photosPermission: level };
+			const user = { ...kit.emu.state.users.get(sam)!, photosPermission: level };
 			const parsed = Promise.resolve({ kind: 'json', params: { image } });
-			return { options: emu.options, state: emu.state, query: { project_id: '2001' }, params: { id: '0' }, companyId: 1001, auth: { user, token: {}, serviceAccount: false }, body: () => parsed } as Json;
+			return { options: kit.emu.options, state: kit.emu.state, query: { project_id: '2001' }, params: { id: '0' }, companyId: 1001, auth: { user, token: {}, serviceAccount: false }, body: () => parsed } as Json;
 		};
 		await expect(gate(ctxFor('standard', { private: true }), route)).rejects.toMatchObject({ status: 403, body: { errors: expect.stringContaining('mark photos private') } });
 		await expect(gate(ctxFor('standard', { description: 'ok' }), route)).resolves.toBeUndefined();

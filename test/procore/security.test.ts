@@ -19,7 +19,7 @@ test('the token is not sent along a redirect to another host', async () => {
 	});
 	const result = await run({ albumId: { __rl: true, mode: 'name', value: 'Site Progress' } });
 	// The redirect is followed, without the token, to a host that does not know the path.
-	expect(result.error?.message).toMatch(/^Reading the project's albums: Procore could not find it \(404\)/);
+	expect(result.error?.message).toMatch(/^Reading the albums of project 2001: Procore could not find it \(404\)/);
 	// The request that was redirected did carry it.
 	const listed = emu.requests.find((request) => request.path === '/rest/v1.0/image_categories');
 	expect(listed?.headers.authorization).toMatch(/^Bearer /);

@@ -6,6 +6,7 @@ import { getConnection, isCredentialFailure, type ProcoreConnection } from '../t
 import { asNodeError } from '../transport/errors';
 import type { Operation, OperationTable, ProcoreResource, RunContext, RunOptions } from '../types';
 import { DEFAULT_PARALLEL_ITEMS, MAX_PARALLEL_ITEMS } from './common.descriptions';
+import * as album from './album/Album.resource';
 import * as image from './image/Image.resource';
 
 const OPERATIONS: OperationTable = {
@@ -14,6 +15,16 @@ const OPERATIONS: OperationTable = {
 		get: image.get.execute,
 		getMany: image.getMany.execute,
 		download: image.download.execute,
+		update: image.update.execute,
+		delete: image.deleteImage.execute,
+	},
+	album: {
+		create: album.create.execute,
+		get: album.get.execute,
+		getMany: album.getMany.execute,
+		update: album.update.execute,
+		delete: album.deleteAlbum.execute,
+		getOrCreate: album.getOrCreate.execute,
 	},
 };
 

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunContext } from '../types';
@@ -11,9 +11,105 @@ export type AlbumLocator = INodeParameterResourceLocator;
 /** Every Procore project has this album; photos without another album land in it. */
 export const DEFAULT_ALBUM = 'Unclassified';
 
-interface Album {
+/** An album as Procore lists or returns it (docs/procore-api.md §6.3); other fields pass through. */
+export interface Album extends IDataObject {
 	id: number;
 	name: string;
+}
+
+/** What Get or Create found: the album, and which item of the run created it (if one did). */
+export interface FoundAlbum {
+	album: Album;
+	createdByItem?: number;
+}
+
+interface AlbumScope {
+	itemIndex: number;
+	companyId: string;
+	projectId: string;
+}
+
+/** Every album of the project (one list request per page of 300). */
+export async function listAlbums(context: IExecuteFunctions, run: RunContext, scope: AlbumScope): Promise<Album[]> {
+	return await procoreListAll<Album>(
+		context,
+		{
+			method: 'GET',
+			path: procorePath`/rest/v1.0/image_categories`,
+			qs: { project_id: scope.projectId },
+			companyId: scope.companyId,
+			itemIndex: scope.itemIndex,
+			action: `Reading the albums of project ${scope.projectId}`,
+		},
+		{ perPage: 300 },
+		run.connection,
+	);
+}
+
+/** The project's album of this name, compared trimmed and case-insensitively, as Procore's web app shows names. */
+export async function findAlbumByName(
+	context: IExecuteFunctions,
+	run: RunContext,
+	scope: AlbumScope & { name: string },
+): Promise<Album | undefined> {
+	const wanted = scope.name.trim().toLowerCase();
+	const albums = await listAlbums(context, run, scope);
+	return albums.find((album) => String(album.name ?? '').trim().toLowerCase() === wanted);
+}
+
+/**
+ * Creates an album. Creating is sent again only when Procore provably did not process it; when the
+ * answer is lost, the album may exist already, so the node looks for it by name before creating
+ * another (docs/procore-api.md §6.3: names are what users tell albums apart by).
+ */
+export async function createAlbum(
+	context: IExecuteFunctions,
+	run: RunContext,
+	scope: AlbumScope & { attributes: IDataObject & { name: string } },
+): Promise<Album> {
+	const { name } = scope.attributes;
+	const created = await procoreRequest<Album>(
+		context,
+		{
+			method: 'POST',
+			path: procorePath`/rest/v1.0/image_categories`,
+			qs: { project_id: scope.projectId },
+			companyId: scope.companyId,
+			body: { image_category: scope.attributes },
+			itemIndex: scope.itemIndex,
+			action: `Creating the album "${name}" in project ${scope.projectId}`,
+			// Creating albums needs Standard or Admin on Photos (docs/procore-api.md §9 #10).
+			explain: {
+				403: "Creating albums needs the Standard or Admin permission level on the project's Photos tool. Ask a Procore admin to raise it, or choose an existing album.",
+			},
+			retry: 'once',
+			recover: async () => {
+				const album = await findAlbumByName(context, run, { ...scope, name });
+				return album ? { body: album, headers: {}, statusCode: 200 } : undefined;
+			},
+		},
+		run.connection,
+	);
+	return created.body;
+}
+
+/**
+ * The project's album of this name; when there is none and `createIfMissing`, a new one. Looked up
+ * once per run, project and name, so many items naming one missing album create it once.
+ */
+export async function findOrCreateAlbum(
+	context: IExecuteFunctions,
+	run: RunContext,
+	scope: AlbumScope & { name: string; createIfMissing: boolean },
+): Promise<FoundAlbum | undefined> {
+	const key = `album:${scope.companyId}:${scope.projectId}:${scope.name.toLowerCase()}`;
+	return await run.memo<FoundAlbum | undefined>(key, async () => {
+		const existing = await findAlbumByName(context, run, scope);
+		if (existing) return { album: existing };
+		if (!scope.createIfMissing) return undefined;
+		const album = await createAlbum(context, run, { ...scope, attributes: { name: scope.name } });
+		return { album, createdByItem: scope.itemIndex };
+	});
 }
 
 /**
@@ -43,55 +139,13 @@ export async function resolveAlbumId(
 	// created. Only a project without that name gets a photo without album (the spec's optional field).
 	const value = given || DEFAULT_ALBUM;
 	const createIfMissing = given ? options.createIfMissing : false;
-	const key = `album:${companyId}:${projectId}:${value.toLowerCase()}`;
-	const albumId = await run.memo(key, async () => {
-		const findAlbum = async () => {
-			const albums = await procoreListAll<Album>(
-				context,
-				{
-					method: 'GET',
-					path: procorePath`/rest/v1.0/image_categories`,
-					qs: { project_id: projectId },
-					companyId,
-					itemIndex,
-					action: "Reading the project's albums",
-				},
-				{ perPage: 300 },
-				run.connection,
-			);
-			return albums.find((album) => album.name?.trim().toLowerCase() === value.toLowerCase());
-		};
-		const existing = await findAlbum();
-		if (existing) return existing.id;
-		if (!createIfMissing) return undefined;
-		const created = await procoreRequest<Album>(
-			context,
-			{
-				method: 'POST',
-				path: procorePath`/rest/v1.0/image_categories`,
-				qs: { project_id: projectId },
-				companyId,
-				body: { image_category: { name: value } },
-				itemIndex,
-				action: `Creating the album "${value}"`,
-				// If the answer is lost, the album may exist already: look before creating another.
-				recover: async () => {
-					const album = await findAlbum();
-					return album ? { body: album, headers: {}, statusCode: 200 } : undefined;
-				},
-			},
-			run.connection,
-		);
-		return created.body.id;
-	});
-	if (albumId === undefined && !given) return undefined;
-	if (albumId === undefined) {
+	const found = await findOrCreateAlbum(context, run, { itemIndex, companyId, projectId, name: value, createIfMissing });
+	if (found === undefined && !given) return undefined;
+	if (found === undefined) {
 		throw new NodeOperationError(context.getNode(), `The project has no album named "${value}"`, {
 			itemIndex,
-			description: given
-				? 'Turn on Create Album If Missing, or choose the album from the list.'
-				: `Album is empty and the project has no default "${DEFAULT_ALBUM}" album: choose an album.`,
+			description: 'Turn on Create Album If Missing, or choose the album from the list.',
 		});
 	}
-	return albumId;
+	return found.album.id;
 }

@@ -211,3 +211,86 @@ export function dynamicLocationRefused(
 		},
 	);
 }
+
+interface AlbumScope {
+	companyId: string;
+	projectId: string;
+	/** Undefined: the project's default album, whose ID the node may not know. */
+	albumId?: number;
+}
+
+type PhotosByName = Map<string, IDataObject[]>;
+
+/** The memo key of a listing: per album, or per name where the album is the unnamed default. */
+function listingKey(scope: AlbumScope, imageName: string): string {
+	const album = `photos-in-album:${scope.companyId}:${scope.projectId}`;
+	return scope.albumId === undefined ? `${album}:default:${imageName.toLowerCase()}` : `${album}:${scope.albumId}`;
+}
+
+/**
+ * The album's photos by file name, read once per run and album (every page): a run of many photos
+ * into one album asks Procore once, not once per photo.
+ */
+async function photosInAlbum(
+	context: IExecuteFunctions,
+	run: RunContext,
+	scope: AlbumScope & { itemIndex: number; imageName: string },
+): Promise<PhotosByName> {
+	return await run.memo(listingKey(scope, scope.imageName), async () => {
+		const photos = await procoreListAll<IDataObject>(
+			context,
+			{
+				method: 'GET',
+				path: procorePath`/rest/v1.0/images`,
+				qs: {
+					project_id: scope.projectId,
+					// Without the default album's ID, the project's photos found by this name stand in.
+					...(scope.albumId !== undefined
+						? { image_category_id: scope.albumId }
+						: { 'filters[query]': scope.imageName }),
+				},
+				companyId: scope.companyId,
+				itemIndex: scope.itemIndex,
+				action: `Checking whether "${scope.imageName}" is already in the album`,
+			},
+			{ perPage: 100 },
+			run.connection,
+		);
+		const byName: PhotosByName = new Map();
+		for (const photo of photos) {
+			const name = String(photo.filename ?? '');
+			byName.set(name, [...(byName.get(name) ?? []), photo]);
+		}
+		return byName;
+	});
+}
+
+/**
+ * For Skip If Already There: a photo of the album with this file name and, when both are known,
+ * this size. Name and size together tell a re-run of the same photo from another photo that happens
+ * to share a camera's file name (IMG_0001.JPG).
+ */
+export async function findPhotoAlreadyThere(
+	context: IExecuteFunctions,
+	run: RunContext,
+	lookup: AlbumScope & { imageName: string; size?: number; itemIndex: number },
+): Promise<IDataObject | undefined> {
+	const byName = await photosInAlbum(context, run, lookup);
+	return (byName.get(lookup.imageName) ?? []).find(
+		(photo) => lookup.size === undefined || typeof photo.size !== 'number' || photo.size === lookup.size,
+	);
+}
+
+/**
+ * A photo this run created is "already there" for the run's later items with the same file. Called
+ * after findPhotoAlreadyThere for the same album and name, whose listing it extends.
+ */
+export async function notePhotoNowThere(
+	context: IExecuteFunctions,
+	run: RunContext,
+	scope: AlbumScope & { imageName: string; itemIndex: number },
+	photo: IDataObject,
+): Promise<void> {
+	const byName = await photosInAlbum(context, run, scope);
+	byName.set(scope.imageName, [...(byName.get(scope.imageName) ?? []), photo]);
+}

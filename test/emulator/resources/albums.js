@@ -128,6 +128,7 @@ function register(app) {
 			updatedAt: now,
 		};
 		ctx.state.albums.set(id, album);
+		ctx.emu.emitEvent({ projectId: project.id, companyId: project.companyId, resourceName: 'Image Categories', eventType: 'create', resourceId: id, userId: ctx.auth?.user.id, applicationId: ctx.auth?.token.clientId });
 		ctx.json(201, albumJson(ctx, album));
 	});
 
@@ -149,6 +150,7 @@ function register(app) {
 		if (given.private !== undefined) album.private = given.private;
 		if (given.coverId !== undefined) album.albumCoverId = given.coverId;
 		album.updatedAt = new Date(Math.max(Date.now(), Date.parse(album.updatedAt) + 1)).toISOString();
+		ctx.emu.emitEvent({ projectId: project.id, companyId: project.companyId, resourceName: 'Image Categories', eventType: 'update', resourceId: album.id, userId: ctx.auth?.user.id, applicationId: ctx.auth?.token.clientId });
 		ctx.json(200, albumJson(ctx, album));
 	});
 
@@ -163,6 +165,7 @@ function register(app) {
 			img.updatedAt = now > img.updatedAt ? now : img.updatedAt;
 		}
 		ctx.state.albums.delete(album.id);
+		ctx.emu.emitEvent({ projectId: project.id, companyId: project.companyId, resourceName: 'Image Categories', eventType: 'delete', resourceId: album.id, userId: ctx.auth?.user.id, applicationId: ctx.auth?.token.clientId });
 		// 200 (procore-api.md §6.3); no body, as for images.
 		ctx.send(200, '', undefined);
 	});

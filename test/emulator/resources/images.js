@@ -218,6 +218,7 @@ async function create(ctx) {
 		upload: file.upload,
 		bytes: file.bytes,
 		file: file.file ?? null,
+		applicationId: ctx.auth?.token.clientId ?? null,
 	});
 	ctx.emu.noteImageCreated(img);
 	ctx.json(201, imageJson(ctx, img));
@@ -231,7 +232,7 @@ async function create(ctx) {
  *   description?: string | null, source?: string | null, private?: boolean, starred?: boolean, logDate?: string | null,
  *   dailyLogSegmentId?: number | null, providerType?: string | null, providerId?: number | null,
  *   filename: string, size: number, sha256: string, contentType: string | null, objectKey?: string | null, upload?: any,
- *   bytes?: Buffer | null, file?: string | null, createdAt?: string }} spec
+ *   bytes?: Buffer | null, file?: string | null, createdAt?: string, applicationId?: string | null }} spec
  */
 function storeImage(emu, spec) {
 	const state = emu.state;
@@ -271,6 +272,7 @@ function storeImage(emu, spec) {
 		listedAfter: Date.now() + emu.options.listLagMs,
 	};
 	state.images.set(id, img);
+	emu.emitEvent({ projectId: project.id, companyId: project.companyId, resourceName: 'Images', eventType: 'create', resourceId: id, userId: spec.uploaderId, applicationId: spec.applicationId ?? null });
 	return img;
 }
 

@@ -1,11 +1,13 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import * as create from './create.operation';
+import * as deleteImage from './delete.operation';
 import * as download from './download.operation';
 import * as get from './get.operation';
 import * as getMany from './getMany.operation';
+import * as update from './update.operation';
 
-export { create, download, get, getMany };
+export { create, deleteImage, download, get, getMany, update };
 
 export const description: INodeProperties[] = [
 	{
@@ -20,6 +22,12 @@ export const description: INodeProperties[] = [
 				value: 'create',
 				description: "Upload a photo into a project's Photos",
 				action: 'Upload a photo to a project',
+			},
+			{
+				name: 'Delete',
+				value: 'delete',
+				description: "Move a photo to the project's recycle bin, or delete it permanently",
+				action: 'Delete a photo',
 			},
 			{
 				name: 'Download',
@@ -39,6 +47,12 @@ export const description: INodeProperties[] = [
 				description: "List a project's photos, filtered by album, dates, location, trades and more",
 				action: 'Get many photos',
 			},
+			{
+				name: 'Update',
+				value: 'update',
+				description: "Change a photo's description, album, location, trades, log date, private or starred flag",
+				action: 'Update a photo',
+			},
 		],
 		default: 'create',
 	},
@@ -46,4 +60,6 @@ export const description: INodeProperties[] = [
 	...get.description,
 	...getMany.description,
 	...download.description,
+	...update.description,
+	...deleteImage.description,
 ];

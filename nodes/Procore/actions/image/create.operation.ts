@@ -11,8 +11,11 @@ import {
 	createImageFromUpload,
 	dynamicLocationRefused,
 	findCreatedImage,
+	findPhotoAlreadyThere,
 	locationIdForPath,
+	notePhotoNowThere,
 } from '../../helpers/imageCreation';
+import { captureDate, EXIF_HEAD_BYTES } from '../../helpers/exif';
 import { isUploadUuid, procorePath } from '../../transport/paths';
 import { asNodeError } from '../../transport/errors';
 import { directUpload, streamedFile } from '../../transport/storage';
@@ -88,6 +91,14 @@ const properties: INodeProperties[] = [
 			'Whether to create the album when Album is given by name and the project has no album of that name (needs Standard or Admin on Photos)',
 	},
 	{
+		displayName: 'Skip If Already There',
+		name: 'skipIfExists',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to leave out a photo when the album already holds one with the same file name and size, so that running the workflow again uploads nothing twice. The output then holds the photo already there, with skipped: true.',
+	},
+	{
 		displayName: 'Additional Fields',
 		name: 'additionalFields',
 		type: 'collection',
@@ -117,6 +128,14 @@ const properties: INodeProperties[] = [
 				type: 'dateTime',
 				default: '',
 				description: 'The Daily Log date to file the photo under (sent as YYYY-MM-DD)',
+			},
+			{
+				displayName: 'Log Date From Photo',
+				name: 'logDateFromPhoto',
+				type: 'boolean',
+				default: false,
+				description:
+					"Whether to file the photo under the day it was taken, read from the photo's own EXIF data (DateTimeOriginal). A photo without one uses Log Date, or none. The photo is sent unchanged.",
 			},
 			{
 				displayName: 'Private',
@@ -170,12 +189,14 @@ export async function execute(
 	const uploadMethod = this.getNodeParameter('uploadMethod', itemIndex) as 'direct' | 'inline' | 'existingUpload';
 
 	// Everything the user typed is checked before a request is sent for this item.
+	const additionalFields = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject & {
+		location?: LocationLocator;
+	};
 	const attributes = buildImageAttributes(node, itemIndex, {
-		additionalFields: this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject & {
-			location?: LocationLocator;
-		},
+		additionalFields,
 		advancedOptions: this.getNodeParameter('advancedOptions', itemIndex, {}) as IDataObject,
 	});
+	const skipIfExists = this.getNodeParameter('skipIfExists', itemIndex, false) as boolean;
 	const typedName = String(this.getNodeParameter('imageName', itemIndex, '') ?? '').trim();
 
 	let uploadUuid: string | undefined;
@@ -204,6 +225,12 @@ export async function execute(
 		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex) as string;
 		photo = await readPhoto(this, itemIndex, binaryPropertyName);
 	}
+	if (additionalFields.logDateFromPhoto === true && photo) {
+		// Procore does not read the capture date of photos sent over the API (docs/procore-api.md §11
+		// "Read-only Image fields"), so the node reads it; the Log Date field is the fallback.
+		const taken = captureDate(await photo.head(EXIF_HEAD_BYTES));
+		if (taken) attributes.log_date = taken.date;
+	}
 	const imageName = typedName || photo?.fileName || '';
 	if (!imageName) {
 		throw new NodeOperationError(node, 'Image Name is empty and the file has no name', {
@@ -226,6 +253,11 @@ export async function execute(
 		// optional. Procore refuses an empty image object even with upload_uuid (docs/procore-api.md
 		// §9 #2), so it carries a documented attribute that changes nothing: an empty description.
 		attributes.description = '';
+	}
+
+	if (skipIfExists) {
+		const existing = await findPhotoAlreadyThere(this, run, { companyId, projectId, albumId, imageName, size: photo?.size, itemIndex });
+		if (existing) return [{ json: { ...existing, skipped: true }, pairedItem: { item: itemIndex } }];
 	}
 
 	const locationPath = attributes.mt_location;
@@ -268,7 +300,9 @@ export async function execute(
 			itemIndex,
 		});
 		if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
-		return [{ json: created.body, pairedItem: { item: itemIndex } }];
+		if (!skipIfExists) return [{ json: created.body, pairedItem: { item: itemIndex } }];
+		await notePhotoNowThere(this, run, { companyId, projectId, albumId, imageName, itemIndex }, created.body);
+		return [{ json: { ...created.body, skipped: false }, pairedItem: { item: itemIndex } }];
 	} catch (error) {
 		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
 		// is the project refusing new locations.

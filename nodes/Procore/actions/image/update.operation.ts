@@ -1,0 +1,206 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeParameterResourceLocator,
+	INodeProperties,
+} from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+
+import { albumLocator, companyLocator, imageLocator, locationLocator, projectLocator } from '../common.descriptions';
+import type { RunContext } from '../../types';
+import { findOrCreateAlbum } from '../../helpers/albums';
+import { dynamicLocationRefused, locationIdForPath } from '../../helpers/imageCreation';
+import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
+import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
+import { requirePositiveId } from '../../helpers/locators';
+import { procoreRequest } from '../../transport';
+import { asNodeError } from '../../transport/errors';
+import { procorePath } from '../../transport/paths';
+
+const properties: INodeProperties[] = [
+	companyLocator,
+	projectLocator,
+	imageLocator,
+	{
+		displayName: 'Update Fields',
+		name: 'updateFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		description: 'Only the fields added here are sent; every other field of the photo stays as it is',
+		options: [
+			albumLocator({
+				description:
+					'The album to move the photo to (Procore: image category). By Name, the album must exist: create it first with Album → Get or Create.',
+				byName: { placeholder: 'e.g. Site Progress', hint: 'Looked up once per run; not created when missing' },
+			}),
+			{
+				displayName: 'Daily Log Segment ID',
+				name: 'dailyLogSegmentId',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 44',
+				description: 'ID of the Daily Log segment the photo belongs to',
+			},
+			{
+				displayName: 'Description',
+				name: 'description',
+				type: 'string',
+				typeOptions: { rows: 3 },
+				default: '',
+				description: 'Text shown with the photo in Procore. Left empty, it removes the description.',
+			},
+			locationLocator,
+			{
+				displayName: 'Log Date',
+				name: 'logDate',
+				type: 'dateTime',
+				default: '',
+				description: 'The Daily Log date to file the photo under (sent as YYYY-MM-DD)',
+			},
+			{
+				displayName: 'Private',
+				name: 'private',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether only Photos admins can see the photo. Marking a photo private needs the Admin level on the Photos tool.',
+			},
+			{
+				displayName: 'Starred',
+				name: 'starred',
+				type: 'boolean',
+				default: false,
+				description: 'Whether the photo is starred',
+			},
+			{
+				displayName: 'Trade Names or IDs',
+				name: 'tradeIds',
+				type: 'multiOptions',
+				typeOptions: { loadOptionsMethod: 'getTrades', loadOptionsDependsOn: ['companyId.value'] },
+				default: [],
+				description:
+					'The company trades the photo shows; they replace its current trades, and none removes them. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions(
+	{ show: { resource: ['image'], operation: ['update'] } },
+	properties,
+);
+
+type UpdateFields = IDataObject & { albumId?: INodeParameterResourceLocator; location?: LocationLocator };
+
+/** The photo ID of the Image parameter, in whichever mode the user chose (helpers/images.ts). */
+export function imageIdFrom(context: IExecuteFunctions, run: RunContext, projectId: string, itemIndex: number): string {
+	const locator = context.getNodeParameter('imageId', itemIndex) as ImageLocator;
+	return imageIdFromLocator(context.getNode(), locator, run.connection, projectId, itemIndex);
+}
+
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunContext,
+): Promise<INodeExecutionData[]> {
+	const node = this.getNode();
+	const companyId = run.companyId(itemIndex);
+	const projectId = run.projectId(itemIndex);
+	const imageId = imageIdFrom(this, run, projectId, itemIndex);
+	const fields = this.getNodeParameter('updateFields', itemIndex, {}) as UpdateFields;
+
+	// The same typing as Create (helpers/imageFields.ts), so a value means the same in both.
+	const image: ImageAttributes = buildImageAttributes(node, itemIndex, { additionalFields: fields, advancedOptions: {} });
+	// Added on purpose and left empty, these clear the photo's value rather than being skipped.
+	if (fields.description === '') image.description = '';
+	if (fields.tradeIds !== undefined && image.trade_ids === undefined) image.trade_ids = [];
+
+	if (Object.keys(image).length === 0 && fields.albumId === undefined) {
+		throw new NodeOperationError(node, 'No field to update', {
+			itemIndex,
+			description: 'Add at least one field under Update Fields (and give it a value); only those fields are sent to Procore.',
+		});
+	}
+	if (fields.albumId !== undefined) {
+		image.image_category_id = await albumIdFor(this, run, fields.albumId, { itemIndex, companyId, projectId });
+	}
+
+	// As in Create: a location path is found (or made) before the photo changes, so a project that
+	// refuses new locations fails the item with nothing changed.
+	const locationPath = image.mt_location;
+	if (locationPath) {
+		const locationId = await locationIdForPath(this, run, { companyId, projectId, path: locationPath, itemIndex });
+		if (locationId !== undefined) {
+			delete image.mt_location;
+			image.location_id = locationId;
+		}
+	}
+
+	let updated;
+	try {
+		// A PATCH sets the same fields to the same values however often it is sent, so after a lost
+		// answer (500, 502, 504, a dropped connection) it is sent again ('repeatable'): two sends end in
+		// the state one would (docs/procore-api.md §6.2).
+		updated = await procoreRequest<IDataObject>(
+			this,
+			{
+				method: 'PATCH',
+				path: procorePath`/rest/v1.0/images/${imageId}`,
+				qs: { project_id: projectId },
+				body: { image },
+				companyId,
+				itemIndex,
+				action: `Updating photo ${imageId} in project ${projectId}`,
+				retry: 'repeatable',
+				// Marking a photo private needs Admin on Photos (docs/procore-api.md §11 "Permissions").
+				explain: {
+					403:
+						image.private === true
+							? "Marking a photo private needs the Admin permission level on the project's Photos tool (Procore's permissions matrix). Ask a Procore admin to raise it, or leave Private out."
+							: "Procore refused editing the photo: the user's permission level on the project's Photos tool is too low for it (Read Only cannot edit photos), or the Photos tool is off in the project. Ask a Procore admin for Standard or Admin on Photos.",
+					404: `Procore has no photo ${imageId} in project ${projectId} that this user can see. Check the Image and the project; a photo in the recycle bin cannot be edited.`,
+				},
+			},
+			run.connection,
+		);
+	} catch (error) {
+		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
+		// is the project refusing new locations.
+		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		if (locationPath && image.mt_location && status === 422 && /location/i.test(String(error.message))) {
+			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
+		}
+		throw asNodeError(node, error, itemIndex);
+	}
+	return [{ json: updated.body, pairedItem: { item: itemIndex } }];
+}
+
+/** The album to move the photo to: by ID, from the list, or by name (found, never created here). */
+async function albumIdFor(
+	context: IExecuteFunctions,
+	run: RunContext,
+	locator: INodeParameterResourceLocator,
+	scope: { itemIndex: number; companyId: string; projectId: string },
+): Promise<number> {
+	const node = context.getNode();
+	const value = typeof locator === 'object' && locator ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
+	if (!value) {
+		throw new NodeOperationError(node, 'Album is empty', {
+			itemIndex: scope.itemIndex,
+			description: 'Choose the album to move the photo to, or remove Album from Update Fields.',
+		});
+	}
+	if (typeof locator !== 'object' || locator.mode !== 'name') {
+		return Number(requirePositiveId(node, value, 'Album ID', scope.itemIndex));
+	}
+	const found = await findOrCreateAlbum(context, run, { ...scope, name: value, createIfMissing: false });
+	if (!found) {
+		throw new NodeOperationError(node, `Project ${scope.projectId} has no album named "${value}"`, {
+			itemIndex: scope.itemIndex,
+			description: 'Choose the album from the list, or create it first with Album → Get or Create.',
+		});
+	}
+	return found.album.id;
+}
