@@ -280,6 +280,10 @@ async function sendWithRetries<T>(
 				returnFullResponse: true,
 				// Procore's file URLs redirect to storage; the token must never follow them there.
 				sendCredentialsOnCrossOriginRedirect: false,
+				// A file sent inline is streamed; following redirects would keep all of it in memory
+				// until the answer (follow-redirects keeps request bodies to send them again), and
+				// Procore's API does not redirect a POST. Reads keep following (file links do redirect).
+				...(request.body instanceof FormData ? { disableFollowRedirect: true } : {}),
 				arrayFormat: 'brackets',
 				...(resolved.interactive ? { timeout: INTERACTIVE_TIMEOUT_MS } : {}),
 			})) as ProcoreResponse<T>;

@@ -146,6 +146,11 @@ async function sendToStorage(
 				json: false,
 				encoding: 'text',
 				timeout: 10 * 60 * 1000,
+				// axios follows redirects through follow-redirects, which keeps every byte of a request
+				// body until the answer, in case it must send it again elsewhere: a whole 300 MB file in
+				// memory. A signed storage address answers or refuses, it does not redirect (Procore
+				// returns the bucket's own endpoint, docs/procore-api.md §7), so nothing is given up.
+				disableFollowRedirect: true,
 			})) as { headers: Record<string, string>; statusCode: number };
 		} catch (error) {
 			failure = failureFromError(error);
