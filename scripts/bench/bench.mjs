@@ -205,11 +205,12 @@ function peakRss(pid) {
 	}
 }
 
-/** The run data `n8n execute --rawOutput` prints: from its first `{`. */
+/** The run data `n8n execute --rawOutput` prints: from its first `{` to its last `}` (log lines may follow). */
 function runDataOf(stdout) {
 	const start = stdout.indexOf('{');
+	const end = stdout.lastIndexOf('}');
 	try {
-		return start >= 0 ? JSON.parse(stdout.slice(start)) : undefined;
+		return start >= 0 && end > start ? JSON.parse(stdout.slice(start, end + 1)) : undefined;
 	} catch {
 		return undefined;
 	}
