@@ -1,17 +1,26 @@
 // npm run bench: the Procore node against what a capable user builds from n8n's HTTP Request node,
-// in a real n8n 2.41.1, against the emulator, alternating runs. Prints medians, peak memory of
-// the n8n process, requests sent and ratios. Figures, not pass/fail: machines here are noisy.
+// in a real n8n 2.41.1, against the emulator, alternating runs. Prints medians of n8n's own
+// execution time (start to stop), peak memory of the n8n process, requests sent, ratios and the
+// goal of each case (issue #12). Figures, not pass/fail: machines here are noisy.
+//
+//   npm run bench                  every case, 3 rounds (BENCH_ROUNDS=5 for more)
+//   npm run bench -- --quick       1 round, the 200-photo and 300 MB cases left out
+//   BENCH_CASES=latency,large      only these cases (latency, inline, large, memory, parallel, rate, photos)
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as lib from '../n8n/lib.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const ONLY = process.env.BENCH_CASES?.split(',');
 const MB = 1024 * 1024;
+const KB = 1024;
+const LATENCY_MS = 80;
 
 function writePhoto(path, size) {
 	const fd = openSync(path, 'w');
@@ -40,7 +49,8 @@ const chain = (...names) =>
 const PROCORE_CREDENTIAL = { procoreOAuth2Api: { id: 'procoreEmulator1', name: 'Procore (local emulator)' } };
 const GENERIC_CREDENTIAL = { oAuth2Api: { id: 'genericOAuth2', name: 'Procore via generic OAuth2' } };
 
-function ourWorkflow(id, dir, parallelUploads) {
+/** This node; `parallelUploads` undefined = the node's default. */
+function ourWorkflow(id, dir, parallelUploads, uploadMethod = 'direct') {
 	return {
 		id,
 		name: id,
@@ -58,11 +68,11 @@ function ourWorkflow(id, dir, parallelUploads) {
 					operation: 'create',
 					companyId: { __rl: true, mode: 'id', value: '1001' },
 					projectId: { __rl: true, mode: 'id', value: '2001' },
-					uploadMethod: 'direct',
+					uploadMethod,
 					binaryPropertyName: 'data',
 					albumId: { __rl: true, mode: 'id', value: '5002' },
 					additionalFields: {},
-					advancedOptions: { parallelUploads, maxWaitSeconds: 600 },
+					advancedOptions: { ...(parallelUploads ? { parallelUploads } : {}), maxWaitSeconds: 600 },
 				},
 				credentials: PROCORE_CREDENTIAL,
 			},
@@ -195,6 +205,34 @@ function peakRss(pid) {
 	}
 }
 
+/** The run data `n8n execute --rawOutput` prints: from its first `{` to its last `}` (log lines may follow). */
+function runDataOf(stdout) {
+	const start = stdout.indexOf('{');
+	const end = stdout.lastIndexOf('}');
+	try {
+		return start >= 0 && end > start ? JSON.parse(stdout.slice(start, end + 1)) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** When each request was answered, besides when it arrived (the emulator logs arrivals only). */
+function recordAnswers(emu) {
+	const log = emu.logRequest.bind(emu);
+	emu.logRequest = (record) => {
+		let status = record.status;
+		Object.defineProperty(record, 'status', {
+			enumerable: true,
+			get: () => status,
+			set: (value) => {
+				status = value;
+				record.answeredAt ??= Date.now();
+			},
+		});
+		log(record);
+	};
+}
+
 async function execute(ctx, workflowId, extraEnv = {}) {
 	ctx.emu.reset();
 	const imagesBefore = ctx.emu.state.images.size;
@@ -204,6 +242,7 @@ async function execute(ctx, workflowId, extraEnv = {}) {
 		env: lib.n8nEnv(ctx.userFolder, { N8N_LOG_LEVEL: 'info', ...(await lib.brokerPort()), ...extraEnv }),
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
+	ctx.child = child;
 	let peak = 0;
 	const sampler = setInterval(() => {
 		peak = Math.max(peak, peakRss(child.pid) ?? 0);
@@ -215,20 +254,28 @@ async function execute(ctx, workflowId, extraEnv = {}) {
 	clearInterval(sampler);
 	const wallMs = Date.now() - started;
 	if (code !== 0) process.stderr.write(`  n8n execute exited ${code}: ${stdout.slice(-600)}\n`);
+	const run = runDataOf(stdout);
 	const requests = ctx.emu.requests;
 	const procore = requests.filter((request) => request.listener !== 'login');
 	const times = procore.map((request) => request.at);
+	const nodes = Object.fromEntries(
+		Object.entries(run?.data?.resultData?.runData ?? {}).map(([name, runs]) => [name, { startTime: runs[0]?.startTime, executionTime: runs[0]?.executionTime }]),
+	);
 	return {
 		code,
 		wallMs,
+		// n8n's own execution time: what the user sees in the executions list.
+		executionMs: run?.startedAt && run?.stoppedAt ? Date.parse(run.stoppedAt) - Date.parse(run.startedAt) : NaN,
+		nodes,
 		peakMb: peak,
 		uploadMs: times.length ? Math.max(...times) - Math.min(...times) : 0,
 		requests: procore.length,
+		requestLog: procore.map((request) => ({ ...request, headers: undefined })),
+		tokenRequests: requests.filter((request) => request.listener === 'login').length,
 		apiRequests: requests.filter((request) => request.listener === 'api').length,
 		rateLimited: requests.filter((request) => request.status === 429).length,
 		images: ctx.emu.state.images.size - imagesBefore,
 		earlyRequests: ctx.emu.stats.requestsBeforeReset,
-		stdout,
 	};
 }
 
@@ -238,40 +285,84 @@ async function alternate(ctx, variants, rounds = ROUNDS) {
 		for (const [name, workflowId, env] of round % 2 ? [...variants].reverse() : variants) {
 			const result = await execute(ctx, workflowId, env);
 			results[name].push(result);
-			process.stderr.write(`  ${name}: ${(result.uploadMs / 1000).toFixed(2)} s, ${result.images} images, peak ${result.peakMb.toFixed(0)} MB\n`);
+			process.stderr.write(`  ${name}: execution ${(result.executionMs / 1000).toFixed(2)} s, ${result.images} images, peak ${result.peakMb.toFixed(0)} MB\n`);
 		}
 	}
 	return Object.fromEntries(
 		Object.entries(results).map(([name, runs]) => [
 			name,
 			{
+				runs,
+				executionS: median(runs.map((run) => run.executionMs)) / 1000,
 				wallS: median(runs.map((run) => run.wallMs)) / 1000,
 				uploadS: median(runs.map((run) => run.uploadMs)) / 1000,
 				peakMb: median(runs.map((run) => run.peakMb)),
 				requests: median(runs.map((run) => run.requests)),
+				tokenRequests: Math.max(...runs.map((run) => run.tokenRequests)),
 				images: median(runs.map((run) => run.images)),
-				rateLimited: median(runs.map((run) => run.rateLimited)),
+				rateLimited: Math.max(...runs.map((run) => run.rateLimited)),
 			},
 		]),
 	);
 }
 
+const fixed = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+const verdict = (ok) => (ok ? 'met' : 'NOT MET');
+
+/** A row per variant: n8n execution time and memory, and the ratio to the reference variant. */
+function timeRows(results, reference, photos) {
+	const referenceS = results[reference].executionS;
+	return Object.entries(results).map(([name, m]) => ({
+		variant: name,
+		'execution s': fixed(m.executionS),
+		'photos/s': fixed(photos / m.executionS, 1),
+		'first→last request s': fixed(m.uploadS),
+		'peak RSS MB': fixed(m.peakMb, 0),
+		requests: m.requests,
+		images: m.images,
+		[`ratio vs ${reference}`]: fixed(m.executionS / referenceS),
+	}));
+}
+
 // ---------------------------------------------------------------- main
 const wanted = (name) => !ONLY || ONLY.includes(name);
-console.log('Preparing: n8n, the package, the emulator and the photos ...');
+console.log(`Preparing: n8n, the package, the emulator and the photos (${ROUNDS} round${ROUNDS > 1 ? 's' : ''}) ...`);
 const n8nDir = lib.ensureN8n();
 const tarball = lib.buildAndPack();
-const emu = await lib.startEmulator({ latencyMs: 80 });
+// The node's default Parallel Items, as built: the profile divides the node's time among the photos in flight.
+const { DEFAULT_PARALLEL_ITEMS } = createRequire(import.meta.url)(join(lib.ROOT, 'dist', 'nodes', 'Procore', 'actions', 'common.descriptions.js'));
+const emu = await lib.startEmulator({ latencyMs: LATENCY_MS });
+recordAnswers(emu);
 const userFolder = lib.makeUserFolder(tarball, 'procore-bench-');
 const ctx = { n8nDir, userFolder, emu };
 const work = mkdtempSync(join(tmpdir(), 'procore-bench-photos-'));
-const dir50 = join(work, 'fifty');
-const dir100 = join(work, 'hundred');
-const dir300 = join(work, 'large');
-for (const dir of [dir50, dir100, dir300]) (await import('node:fs')).mkdirSync(dir);
-for (let i = 0; i < 50; i++) writePhoto(join(dir50, `photo-${String(i).padStart(2, '0')}.jpg`), 2 * MB);
-for (let i = 0; i < 100; i++) writePhoto(join(dir100, `site-${String(i).padStart(3, '0')}.jpg`), 256 * 1024);
-writePhoto(join(dir300, 'orthomosaic.jpg'), 300 * MB);
+// Ctrl-C: the running n8n, the emulator and the temporary folders go too.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.once(signal, () => {
+		ctx.child?.kill('SIGKILL');
+		lib.removeFolder(userFolder);
+		lib.removeFolder(work);
+		void emu.close().finally(() => process.exit(130));
+	});
+}
+const sets = {
+	small20: { count: 20, size: 200 * KB },
+	mid50: { count: 50, size: 2 * MB },
+	small200: { count: 200, size: 200 * KB, skipQuick: true },
+	rate100: { count: 100, size: 256 * KB },
+	big50: { count: 1, size: 50 * MB },
+	big300: { count: 1, size: 300_000_000, skipQuick: true },
+};
+// Only the photos the chosen cases use are written.
+const setsOfCase = { latency: ['small20', 'mid50', 'small200'], inline: ['small20'], large: ['big50', 'big300'], memory: ['big50'], parallel: ['mid50'], rate: ['rate100'] };
+const neededSets = new Set(Object.entries(setsOfCase).flatMap(([name, used]) => (!ONLY || ONLY.includes(name) ? used : [])));
+const dirs = {};
+for (const [name, set] of Object.entries(sets)) {
+	if ((QUICK && set.skipQuick) || !neededSets.has(name)) continue;
+	dirs[name] = join(work, name);
+	mkdirSync(dirs[name]);
+	for (let i = 0; i < set.count; i++) writePhoto(join(dirs[name], `${name}-${String(i).padStart(3, '0')}.jpg`), set.size);
+}
 
 await lib.importJson(n8nDir, userFolder, 'credentials', [
 	lib.emulatorCredential(emu),
@@ -282,63 +373,195 @@ await lib.importJson(n8nDir, userFolder, 'credentials', [
 		data: { grantType: 'clientCredentials', accessTokenUrl: `${emu.loginUrl}/oauth/token`, clientId: emu.clientId, clientSecret: emu.clientSecret, scope: '', authentication: 'body' },
 	},
 ]);
-const workflows = [
-	ourWorkflow('benchOurs50p1', dir50, 1),
-	ourWorkflow('benchOurs50p4', dir50, 4),
-	ourWorkflow('benchOurs50p8', dir50, 8),
-	ourWorkflow('benchOurs50p16', dir50, 16),
-	builtInDirectWorkflow('benchDirect50', dir50, emu.apiUrl),
-	builtInInlineWorkflow('benchInline50', dir50, emu.apiUrl),
-	ourWorkflow('benchOurs300', dir300, 1),
-	builtInDirectWorkflow('benchDirect300', dir300, emu.apiUrl),
-	readOnlyWorkflow('benchRead300', dir300),
-	ourWorkflow('benchOursRate', dir100, 4),
-	builtInDirectWorkflow('benchDirectRate', dir100, emu.apiUrl),
-];
-await lib.importJson(n8nDir, userFolder, 'workflow', workflows);
+const PARALLEL_CHOICES = QUICK ? [16, 64] : [16, 32, 64, 100];
+const workflows = [];
+for (const [name, dir] of Object.entries(dirs)) {
+	workflows.push(
+		ourWorkflow(`ours-${name}`, dir),
+		ourWorkflow(`oursInline-${name}`, dir, undefined, 'inline'),
+		builtInDirectWorkflow(`direct-${name}`, dir, emu.apiUrl),
+		builtInInlineWorkflow(`multipart-${name}`, dir, emu.apiUrl),
+		readOnlyWorkflow(`read-${name}`, dir),
+	);
+}
+if (dirs.mid50) for (const parallel of PARALLEL_CHOICES) workflows.push(ourWorkflow(`ours-mid50-p${parallel}`, dirs.mid50, parallel));
+if (dirs.rate100) workflows.push(ourWorkflow('ours-rate100-p4', dirs.rate100, 4));
+await lib.importJson(n8nDir, userFolder, 'workflow', workflows.map((workflow) => ({ ...workflow, id: workflow.id.replace(/[^A-Za-z0-9]/g, '') })));
+const id = (name) => name.replace(/[^A-Za-z0-9]/g, '');
 
-const report = [];
+/** Every goal of issue #12, as it is checked: printed at the end, met or not. */
+const goals = [];
+const report = {
+	cases: [],
+	// Each case's table is printed when it is done, so a long run shows its figures as it goes.
+	push(...entries) {
+		for (const { case: name, rows } of entries) {
+			console.log(`\n${name}`);
+			console.table(rows);
+			this.cases.push({ case: name, rows });
+		}
+	},
+};
+/** Where the time of one photo goes, from the emulator's log of the node's requests (see profile()). */
+let profileRows;
+
+/** Per request kind: how long Procore took to answer, and the node's own time between requests. */
+function profile(result, photos) {
+	const kinds = {
+		'Create Upload': (r) => r.listener === 'api' && /\/uploads$/.test(r.path),
+		'storage POST': (r) => r.listener === 'storage' && r.method === 'POST',
+		'Create Image': (r) => r.listener === 'api' && r.path === '/rest/v1.0/images',
+	};
+	const run = result.runs[Math.floor(result.runs.length / 2)];
+	const node = run.nodes.Procore ?? {};
+	const rows = Object.entries(kinds).map(([kind, test]) => {
+		const requests = run.requestLog.filter(test);
+		const durations = requests.filter((r) => r.answeredAt).map((r) => r.answeredAt - r.at);
+		return { step: kind, requests: requests.length, 'median ms (80 ms latency included)': fixed(median(durations), 0) };
+	});
+	// The node's time per photo that is not waiting for Procore: reading the binary data (n8n's
+	// helpers), sniffing the type, building the requests, n8n's request machinery.
+	const answered = run.requestLog.filter((r) => r.answeredAt);
+	const inFlightMs = answered.reduce((sum, r) => sum + (r.answeredAt - r.at), 0);
+	// Each of the photos in flight had the node's whole time: per photo, worker time minus Procore's.
+	const workerMs = (node.executionTime ?? NaN) * Math.min(DEFAULT_PARALLEL_ITEMS, photos);
+	rows.push({
+		step: 'node time per photo outside Procore (reading, sniffing, requests built and sent, waiting for a CPU)',
+		requests: '-',
+		'median ms (80 ms latency included)': fixed((workerMs - inFlightMs) / photos, 0),
+	});
+	rows.push({ step: 'Procore node, whole (n8n executionTime)', requests: run.requestLog.length, 'median ms (80 ms latency included)': fixed(node.executionTime, 0) });
+	return rows;
+}
+
 try {
-	if (wanted('latency')) {
-		console.log('\nCase 1: 50 photos of 2 MB, emulator latency 80 ms per request');
-		emu.configure({ latencyMs: 80, spikeLimit: 0 });
-		const r = await alternate(ctx, [
-			['node, Parallel Uploads 1', 'benchOurs50p1'],
-			['node, Parallel Uploads 4', 'benchOurs50p4'],
-			['node, Parallel Uploads 8', 'benchOurs50p8'],
-			['node, Parallel Uploads 16', 'benchOurs50p16'],
-			['HTTP Request, direct upload', 'benchDirect50'],
-			['HTTP Request, multipart image[data]', 'benchInline50'],
-		]);
-		const builtIn = r['HTTP Request, direct upload'].uploadS;
-		report.push({ case: 'latency-bound', rows: Object.entries(r).map(([name, m]) => ({ variant: name, 'median upload s': m.uploadS.toFixed(2), 'photos/s': (50 / m.uploadS).toFixed(1), 'median wall s': m.wallS.toFixed(1), 'peak RSS MB': m.peakMb.toFixed(0), requests: m.requests, images: m.images, 'ratio vs HTTP direct': (m.uploadS / builtIn).toFixed(2) })) });
-	}
 	if (wanted('large')) {
-		console.log('\nCase 2: one 300 MB file, n8n binary data on disk (filesystem mode)');
-		emu.configure({ latencyMs: 80, spikeLimit: 0 });
-		const fs = { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem' };
-		const r = await alternate(ctx, [
-			['read only (baseline)', 'benchRead300', fs],
-			['node, direct upload', 'benchOurs300', fs],
-			['HTTP Request, direct upload', 'benchDirect300', fs],
-		]);
-		const baseline = r['read only (baseline)'].peakMb;
-		report.push({ case: 'large file', rows: Object.entries(r).map(([name, m]) => ({ variant: name, 'median wall s': m.wallS.toFixed(1), 'median upload s': m.uploadS.toFixed(2), 'peak RSS MB': m.peakMb.toFixed(0), 'above baseline MB': (m.peakMb - baseline).toFixed(0), requests: m.requests, images: m.images, 'ratio vs HTTP direct': (m.uploadS / (r['HTTP Request, direct upload'].uploadS || 1)).toFixed(2) })) });
+		for (const [set, label] of [
+			['big50', 'one 50 MiB file'],
+			['big300', 'one 300 MB file'],
+		]) {
+			if (!dirs[set]) continue;
+			console.log(`\nLarge file on disk: ${label}, n8n binary data in filesystem mode`);
+			emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
+			const fs = { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem' };
+			// Inline is compared at 50 MiB only: the goal is the same at any size, and 300 MB runs are long.
+			const withInline = set === 'big50';
+			const r = await alternate(ctx, [
+				['read only (baseline)', id(`read-${set}`), fs],
+				['node, Direct Upload', id(`ours-${set}`), fs],
+				...(withInline ? [['node, Inline', id(`oursInline-${set}`), fs]] : []),
+				['HTTP Request, direct upload', id(`direct-${set}`), fs],
+				...(withInline ? [['HTTP Request, multipart', id(`multipart-${set}`), fs]] : []),
+			]);
+			const baseline = r['read only (baseline)'].peakMb;
+			report.push({
+				case: `large file on disk, ${label}`,
+				rows: timeRows(r, 'HTTP Request, direct upload', 1).map((row) => ({ ...row, 'above baseline MB': fixed(Number(row['peak RSS MB']) - baseline, 0) })),
+			});
+			const above = r['node, Direct Upload'].peakMb - baseline;
+			const ratio = r['node, Direct Upload'].executionS / r['HTTP Request, direct upload'].executionS;
+			goals.push({ goal: `${label} on disk: Direct Upload peak ≤ reading alone + 32 MB`, measured: `+${fixed(above, 0)} MB`, result: verdict(above <= 32) });
+			goals.push({ goal: `${label} on disk: Direct Upload execution ≤ 1.0 × HTTP Request direct upload`, measured: fixed(ratio), result: verdict(ratio <= 1.0) });
+			if (!withInline) continue;
+			const inlineRatio = r['node, Inline'].executionS / r['HTTP Request, multipart'].executionS;
+			const inlineMemory = r['node, Inline'].peakMb - r['HTTP Request, multipart'].peakMb;
+			goals.push({ goal: `${label} on disk: Inline execution ≤ 1.0 × HTTP Request multipart`, measured: fixed(inlineRatio), result: verdict(inlineRatio <= 1.0) });
+			goals.push({ goal: `${label} on disk: Inline peak ≤ HTTP Request multipart's`, measured: `${inlineMemory >= 0 ? '+' : ''}${fixed(inlineMemory, 0)} MB`, result: verdict(inlineMemory <= 0) });
+		}
 	}
-	if (wanted('rate')) {
-		console.log('\nCase 3: 100 photos, Procore limit 25 requests per 10 s');
+	if (wanted('memory') && dirs.big50) {
+		console.log('\nIn-memory binary data (default mode): one 50 MiB file');
+		emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
+		const memory = { N8N_DEFAULT_BINARY_DATA_MODE: 'default' };
+		const r = await alternate(ctx, [
+			['node, Direct Upload', id('ours-big50'), memory],
+			['node, Inline', id('oursInline-big50'), memory],
+			['HTTP Request, multipart', id('multipart-big50'), memory],
+		]);
+		report.push({ case: 'in-memory binary data, one 50 MiB file', rows: timeRows(r, 'HTTP Request, multipart', 1) });
+		for (const variant of ['node, Direct Upload', 'node, Inline']) {
+			const difference = r[variant].peakMb - r['HTTP Request, multipart'].peakMb;
+			goals.push({ goal: `50 MiB in memory: ${variant} peak ≤ HTTP Request multipart's`, measured: `${difference >= 0 ? '+' : ''}${fixed(difference, 0)} MB`, result: verdict(difference <= 0) });
+		}
+	}
+	if (wanted('inline') && dirs.small20) {
+		console.log('\nInline: 20 photos of 200 KiB, image[data]');
+		emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
+		const r = await alternate(ctx, [
+			['node, Inline', id('oursInline-small20')],
+			['HTTP Request, multipart', id('multipart-small20')],
+		]);
+		report.push({ case: 'inline, 20 photos of 200 KiB', rows: timeRows(r, 'HTTP Request, multipart', 20) });
+		const ratio = r['node, Inline'].executionS / r['HTTP Request, multipart'].executionS;
+		goals.push({ goal: 'Inline 20 × 200 KiB: execution ≤ 1.0 × HTTP Request multipart', measured: fixed(ratio), result: verdict(ratio <= 1.0) });
+	}
+	if (wanted('latency')) {
+		for (const [set, label] of [
+			['small20', '20 photos of 200 KiB'],
+			['mid50', '50 photos of 2 MiB'],
+			['small200', '200 photos of 200 KiB'],
+		]) {
+			if (!dirs[set]) continue;
+			console.log(`\nLatency-bound: ${label}, Procore answering after ${LATENCY_MS} ms`);
+			emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
+			const r = await alternate(ctx, [
+				['node, Direct Upload', id(`ours-${set}`)],
+				['HTTP Request, direct upload', id(`direct-${set}`)],
+				['HTTP Request, multipart', id(`multipart-${set}`)],
+			]);
+			report.push({ case: `latency-bound, ${label}`, rows: timeRows(r, 'HTTP Request, direct upload', sets[set].count) });
+			const ratio = r['node, Direct Upload'].executionS / r['HTTP Request, direct upload'].executionS;
+			goals.push({ goal: `${label}: execution ≤ 0.8 × HTTP Request direct upload`, measured: fixed(ratio), result: verdict(ratio <= 0.8) });
+			if (set === 'small20') {
+				const vsMultipart = r['node, Direct Upload'].executionS / r['HTTP Request, multipart'].executionS;
+				goals.push({ goal: `${label}: Direct Upload ≤ 1.0 × HTTP Request multipart`, measured: fixed(vsMultipart), result: verdict(vsMultipart <= 1.0) });
+			}
+			if (set === 'mid50') profileRows = profile(r['node, Direct Upload'], sets[set].count);
+			const tokens = r['node, Direct Upload'].tokenRequests;
+			if (tokens > 1) goals.push({ goal: `${label}: one token request per run`, measured: tokens, result: verdict(false) });
+		}
+	}
+	if (wanted('parallel') && dirs.mid50) {
+		console.log('\nParallel Items: 50 photos of 2 MiB, Procore answering after 80 ms');
+		emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
+		// One round each (BENCH_PARALLEL_ROUNDS for more): this case picks the default, the latency cases check it.
+		const r = await alternate(
+			ctx,
+			[...PARALLEL_CHOICES.map((parallel) => [`node, Parallel Items ${parallel}`, id(`ours-mid50-p${parallel}`)]), ['HTTP Request, direct upload', id('direct-mid50')]],
+			Number(process.env.BENCH_PARALLEL_ROUNDS ?? 1),
+		);
+		report.push({ case: 'Parallel Items, 50 photos of 2 MiB', rows: timeRows(r, 'HTTP Request, direct upload', 50) });
+	}
+	if (wanted('rate') && dirs.rate100) {
+		console.log('\nRate-bound: 100 photos, Procore limit 25 requests per 10 s');
 		emu.configure({ latencyMs: 0, spikeLimit: 25, spikeWindowMs: 10_000 });
-		const r = await alternate(ctx, [['node, Parallel Uploads 4', 'benchOursRate'], ['HTTP Request, direct upload', 'benchDirectRate']], 1);
+		const r = await alternate(ctx, [['node, Parallel Items default', id('ours-rate100')], ['node, Parallel Items 4', id('ours-rate100-p4')], ['HTTP Request, direct upload', id('direct-rate100')]], 1);
 		const ceiling = ((25 / 10) * 60) / 2;
-		report.push({ case: 'rate-bound', rows: Object.entries(r).map(([name, m]) => ({ variant: name, images: m.images, 'upload s': m.uploadS.toFixed(1), 'photos/min': (m.images / (m.uploadS / 60)).toFixed(1), 'ceiling photos/min': ceiling, 'share of ceiling': `${((m.images / (m.uploadS / 60) / ceiling) * 100).toFixed(0)}%`, '429 answers': m.rateLimited, requests: m.requests })) });
+		report.push({ case: 'rate-bound, 100 photos, 25 requests per 10 s', rows: Object.entries(r).map(([name, m]) => ({ variant: name, images: m.images, 'first→last request s': fixed(m.uploadS, 1), 'photos/min': fixed(m.images / (m.uploadS / 60), 1), 'ceiling photos/min': ceiling, 'share of ceiling': `${fixed((m.images / (m.uploadS / 60) / ceiling) * 100, 0)}%`, '429 answers': m.rateLimited, requests: m.requests })) });
+		const ours = r['node, Parallel Items default'];
+		const share = ours.images / (ours.uploadS / 60) / ceiling;
+		goals.push({ goal: 'rate-bound: ≥ 100 % of the ceiling, 0 answers of 429 (default Parallel Items)', measured: `${fixed(share * 100, 0)}%, ${ours.rateLimited} × 429`, result: verdict(share >= 1 && ours.rateLimited === 0 && ours.images === 100) });
+	}
+	// Photos → Get Many and Download have their own bench (scripts/bench/photos.mjs): it gets the
+	// same context (n8n, the user folder with the credentials imported, the emulator, ROUNDS and
+	// `alternate`) and returns { report: [{ case, rows }], goals: [{ goal, measured, result }] }.
+	if (wanted('photos')) {
+		const photosBench = await import('./photos.mjs').catch((error) => (error.code === 'ERR_MODULE_NOT_FOUND' ? undefined : Promise.reject(error)));
+		if (photosBench?.run) {
+			const { report: photoReport = [], goals: photoGoals = [] } = await photosBench.run({ ...ctx, lib, alternate, median, rounds: ROUNDS, quick: QUICK, work });
+			report.push(...photoReport);
+			goals.push(...photoGoals);
+		}
 	}
 } finally {
 	await emu.close();
 	lib.removeFolder(userFolder);
 	lib.removeFolder(work);
 }
-for (const { case: name, rows } of report) {
-	console.log(`\n${name}`);
-	console.table(rows);
+if (profileRows) {
+	console.log('\nWhere the time of a photo goes (50 × 2 MiB, Direct Upload, median run)');
+	console.table(profileRows);
 }
+console.log('\nGoals (issue #12)');
+console.table(goals);
 if (wanted('photos')) await (await import('./photos.mjs')).photosBench({ n8nDir, tarball });

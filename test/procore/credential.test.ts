@@ -1,6 +1,7 @@
 import { ClientOAuth2 } from '@n8n/client-oauth2';
 
 import { evaluateWithCredentials, resolveCredential, type InputItem } from '../engine';
+import { expectEveryPhotoOnce, photos, upload as uploadBatch } from './batches';
 import {
 	CLIENT_ID,
 	CLIENT_SECRET,
@@ -92,6 +93,26 @@ describe('token grants against the emulator, through n8n', () => {
 		expect(tokenCalls).toHaveLength(1);
 		expect(tokenCalls[0].headers.authorization).toBeUndefined();
 		expect(run.items[0].json.uploader).toMatchObject({ id: 3900 });
+	});
+
+	// n8n fetches a missing token inside each request (n8n-core request-helpers/oauth.js): without
+	// the node's first-request rule, 16 items starting at once asked for 16 tokens.
+	test('client credentials: 16 items starting at once without a token ask for one token', async () => {
+		const items = photos(16, 'first-token');
+		const run = await uploadBatch(items, { credentials: serviceAccount(emu), advanced: { parallelUploads: 16 } });
+		expectEveryPhotoOnce(emu, items, run);
+		expect(emu.requests.filter((request) => request.listener === 'login')).toHaveLength(1);
+		expect(run.credentials.tokenUpdates).toHaveLength(1);
+	});
+
+	test('client credentials with a wrong secret: 16 items ask for a token once and fail with one error', async () => {
+		const run = await uploadBatch(photos(16, 'wrong-secret'), {
+			credentials: serviceAccount(emu, { clientSecret: 'wrong' }),
+			advanced: { parallelUploads: 16 },
+		});
+		expect(run.error?.message).toMatch(/Client authentication failed|invalid_client/);
+		expect(emu.requests.filter((request) => request.listener === 'login')).toHaveLength(1);
+		expect(emu.requests.filter((request) => request.listener === 'api')).toHaveLength(0);
 	});
 
 	test('a wrong client secret gives a clear message and sends nothing to the API', async () => {

@@ -1,3 +1,4 @@
+import { uploadLimits } from '../../nodes/Procore/transport/storage';
 import { binaryDataService } from '../engine';
 import {
 	ACME,
@@ -144,7 +145,45 @@ describe('bytes arrive intact', () => {
 		expect(storedImage(run.items[0].json.id)).toMatchObject({ size: 1, sha256: sha256(bytes) });
 	});
 
-	// 20 MB is enough for whole segments and a shorter last one; larger files only take longer.
+	// Up to S3's 5 GB POST limit a file goes in one POST, streamed from n8n's binary data: read once,
+	// never whole in memory when n8n keeps it on disk.
+	test.each(['default', 'filesystem'] as const)('a 20 MB photo, binary data in %s mode, in one streamed storage POST', async (binaryMode) => {
+		const bytes = jpegBytes(20 * 1024 * 1024);
+		const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
+		const run = await createImage({}, [photoItem(bytes, 'panorama.jpg')], { binaryMode });
+		if (binaryMode === 'filesystem') expect(wholeFileReads).not.toHaveBeenCalled();
+		wholeFileReads.mockRestore();
+		expect(run.error).toBeUndefined();
+		expect(storedImage(run.items[0].json.id)).toMatchObject({ size: bytes.length, sha256: sha256(bytes), via: 'upload' });
+		const storage = emu.requests.filter((request) => request.listener === 'storage');
+		expect(storage.map((request) => request.method)).toEqual(['POST']);
+		// The form's fields and the file's part headers come on top of the file's bytes.
+		expect(storage[0].bodyBytes).toBeGreaterThan(bytes.length);
+		expect(storage[0].headers['content-length']).toBe(String(storage[0].bodyBytes));
+		expect(storage[0].headers.authorization).toBeUndefined();
+		expect(emu.requests.filter((request) => request.method === 'PATCH')).toHaveLength(0);
+	});
+});
+
+test.each(['default', 'filesystem'] as const)('inline: a 20 MB photo, binary data in %s mode, streamed into image[data]', async (binaryMode) => {
+	const bytes = jpegBytes(20 * 1024 * 1024);
+	const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
+	const run = await createImage({ uploadMethod: 'inline' }, [photoItem(bytes, 'inline-panorama.jpg')], { binaryMode });
+	if (binaryMode === 'filesystem') expect(wholeFileReads).not.toHaveBeenCalled();
+	wholeFileReads.mockRestore();
+	expect(run.error).toBeUndefined();
+	expect(storedImage(run.items[0].json.id)).toMatchObject({ size: bytes.length, sha256: sha256(bytes), via: 'data' });
+});
+
+/**
+ * Files over 5 GB take Procore's segmented upload. The limit is lowered here so that the same path
+ * runs on a 20 MB file: whole segments and a shorter last one.
+ */
+describe('segmented upload, above the single-POST limit', () => {
+	const singlePostMaxBytes = uploadLimits.singlePostMaxBytes;
+	beforeEach(() => (uploadLimits.singlePostMaxBytes = uploadLimits.segmentBytes));
+	afterEach(() => (uploadLimits.singlePostMaxBytes = singlePostMaxBytes));
+
 	test.each(['default', 'filesystem'] as const)('a 20 MB photo, binary data in %s mode, in 8 MB segments', async (binaryMode) => {
 		const bytes = jpegBytes(20 * 1024 * 1024);
 		const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
@@ -160,10 +199,8 @@ describe('bytes arrive intact', () => {
 		expect(puts.every((request) => request.headers.authorization === undefined)).toBe(true);
 		expect(emu.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
 	});
-});
 
-describe('Procore-Company-Id', () => {
-	test('is on every API call, and the token only ever goes to the API host', async () => {
+	test('Procore-Company-Id is on every call of a segmented upload, and the token only ever goes to the API host', async () => {
 		// A new album by name and a segmented upload: every kind of API call Image → Create makes.
 		const run = await createImage({ albumId: rl('Facade', 'name') }, [photoItem(jpegBytes(9 * 1024 * 1024), 'big.jpg')]);
 		expect(run.error).toBeUndefined();
@@ -177,6 +214,26 @@ describe('Procore-Company-Id', () => {
 		]);
 		expect(api.every((request) => request.headers['procore-company-id'] === ACME)).toBe(true);
 		// The token grant went to the login host and the segments to storage: neither got the token.
+		const elsewhere = emu.requests.filter((request) => request.listener !== 'api');
+		expect(new Set(elsewhere.map((request) => request.listener))).toEqual(new Set(['login', 'storage']));
+		expect(elsewhere.filter((request) => request.headers.authorization)).toEqual([]);
+	});
+});
+
+describe('Procore-Company-Id', () => {
+	test('is on every API call, and the token only ever goes to the API host', async () => {
+		// A new album by name and a 9 MB photo in one storage POST (the segmented path has its own test above).
+		const run = await createImage({ albumId: rl('Facade West', 'name') }, [photoItem(jpegBytes(9 * 1024 * 1024), 'big.jpg')]);
+		expect(run.error).toBeUndefined();
+		const api = emu.requests.filter((request) => request.listener === 'api');
+		expect(api.map((request) => `${request.method} ${request.path.replace(/uploads\/[^/]+$/, 'uploads/UUID')}`)).toEqual([
+			'GET /rest/v1.0/image_categories',
+			'POST /rest/v1.0/image_categories',
+			`POST /rest/v1.1/projects/${HARBOR_TOWER}/uploads`,
+			'POST /rest/v1.0/images',
+		]);
+		expect(api.every((request) => request.headers['procore-company-id'] === ACME)).toBe(true);
+		// The token grant went to the login host and the file to storage: neither got the token.
 		const elsewhere = emu.requests.filter((request) => request.listener !== 'api');
 		expect(new Set(elsewhere.map((request) => request.listener))).toEqual(new Set(['login', 'storage']));
 		expect(elsewhere.filter((request) => request.headers.authorization)).toEqual([]);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'timers/promises';
 
+import { uploadLimits } from '../../nodes/Procore/transport/storage';
 import { expectEveryPhotoOnce, photos, upload } from './batches';
 import { jpegBytes, photoItem, userLogin, useEmulator, type FaultSpec } from './fixtures';
 
@@ -41,9 +42,12 @@ describe('one fault in a batch of 20: all 20 photos created, none twice', () => 
 	test('a segment PUT dropped half way: the upload starts again and the photo is created once', async () => {
 		const firedBefore = emu.faults.fired.length;
 		emu.faults.inject({ listener: 'storage', method: 'PUT', drop: 'mid-body', afterBytes: 1_000_000 });
-		// Just over one 8 MB segment: the smallest file uploaded in segments.
+		// Just over one 8 MB segment, with the single-POST limit (5 GB) lowered to one segment so
+		// that a small file takes the segmented path.
 		const items = [photoItem(jpegBytes(9 * 1024 * 1024), 'segmented.jpg')];
-		const run = await upload(items);
+		const singlePostMaxBytes = uploadLimits.singlePostMaxBytes;
+		uploadLimits.singlePostMaxBytes = uploadLimits.segmentBytes;
+		const run = await upload(items).finally(() => (uploadLimits.singlePostMaxBytes = singlePostMaxBytes));
 		expectEveryPhotoOnce(emu, items, run);
 		expect(emu.faults.fired.length - firedBefore).toBe(1);
 		expect(emu.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);

@@ -194,3 +194,65 @@ describe('blockUntil', () => {
 		expect(budget.waitNeeded()).toBe(8_000);
 	});
 });
+
+/**
+ * With probeUnknownWindow (how the node's requests use the budget, rateBudgetFor): while no window
+ * is known, one request goes and the others wait for its answer, so that many parallel items never
+ * start with a burst past a small spike limit.
+ */
+describe('probing an unknown window', () => {
+	test('the first request goes alone; its answer lets as many follow as remain', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		const log: string[] = [];
+		const asked = ['a', 'b', 'c', 'd'].map((name) => ask(budget, name, log));
+		await jest.advanceTimersByTimeAsync(50);
+		expect(log).toEqual(['a @0']);
+		// Two remain in this window: b and c go, d waits for the reset.
+		await jest.advanceTimersByTimeAsync(30);
+		learn(budget, window(SPIKE, 2, 10));
+		await jest.advanceTimersByTimeAsync(0);
+		expect(log).toEqual(['a @0', 'b @80', 'c @80']);
+		// At the reset the window is unknown again and b and c are still in flight: d waits for an
+		// answer, which reports the new window.
+		await jest.advanceTimersByTimeAsync(10_000);
+		expect(log).toEqual(['a @0', 'b @80', 'c @80']);
+		learn(budget, window(SPIKE, 24, 20));
+		await Promise.all(asked);
+		expect(log).toEqual(['a @0', 'b @80', 'c @80', 'd @10080']);
+	});
+
+	test('after every known window has reset, one request probes again', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		await answered(budget, window(SPIKE, 20, 10));
+		await jest.advanceTimersByTimeAsync(10_000);
+		const log: string[] = [];
+		void ask(budget, 'a', log);
+		void ask(budget, 'b', log);
+		await jest.advanceTimersByTimeAsync(0);
+		expect(log).toEqual(['a @10000']);
+		learn(budget, window(SPIKE, 24, 20));
+		await jest.advanceTimersByTimeAsync(0);
+		expect(log).toEqual(['a @10000', 'b @10000']);
+	});
+
+	test('answers without rate-limit headers end the probing: requests go at once', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		await answered(budget, { date: new Date(NOW).toUTCString() });
+		const log: string[] = [];
+		await Promise.all([ask(budget, 'a', log), ask(budget, 'b', log), ask(budget, 'c', log)]);
+		expect(log).toEqual(['a @0', 'b @0', 'c @0']);
+	});
+
+	test('a request that failed without an answer hands the probe to the next one', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		const log: string[] = [];
+		void ask(budget, 'a', log);
+		void ask(budget, 'b', log);
+		void ask(budget, 'c', log);
+		await jest.advanceTimersByTimeAsync(0);
+		expect(log).toEqual(['a @0']);
+		learn(budget, undefined as never);
+		await jest.advanceTimersByTimeAsync(0);
+		expect(log).toEqual(['a @0', 'b @0']);
+	});
+});

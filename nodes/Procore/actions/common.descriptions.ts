@@ -4,8 +4,8 @@ import { DEFAULT_MAX_WAIT_SECONDS } from '../transport';
 import { makeLocator } from './locator.builder';
 
 /** Items in flight at once when the user does not say; see the README's benchmark for why. */
-export const DEFAULT_PARALLEL_ITEMS = 16;
-export const MAX_PARALLEL_ITEMS = 16;
+export const DEFAULT_PARALLEL_ITEMS = 64;
+export const MAX_PARALLEL_ITEMS = 100;
 
 /** Company picker: every Procore call names its company (Procore-Company-Id). */
 export const companyLocator = makeLocator({
@@ -124,7 +124,7 @@ export const runOptions: INodeProperties = {
 			typeOptions: { minValue: 1, maxValue: MAX_PARALLEL_ITEMS },
 			default: DEFAULT_PARALLEL_ITEMS,
 			description:
-				"How many items run at once. All of them share Procore's rate limit, so more never means more 429s; output order and item pairing stay those of the input. Lower it to save memory with very large photos.",
+				"How many items run at once. All of them share Procore's rate limit, so more never means more 429s; output order and item pairing stay those of the input. Files are streamed, so more items in flight cost little memory.",
 		},
 	],
 };

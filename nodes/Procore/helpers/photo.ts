@@ -51,6 +51,11 @@ export interface Photo {
 	/** The file in consecutive pieces of `pieceSize` bytes (the last may be shorter), read lazily. */
 	pieces(pieceSize: number): AsyncGenerator<Buffer>;
 	/**
+	 * The whole file as it comes, in chunks of any size, read lazily; each call reads it afresh.
+	 * For sending: no piece is assembled or copied, so a file on disk costs one chunk of memory.
+	 */
+	chunks(): AsyncGenerator<Uint8Array>;
+	/**
 	 * The first `maxBytes` bytes of the file (all of it when shorter), e.g. to read its EXIF. A file
 	 * n8n keeps outside the item is streamed and the stream closed after those bytes: never read whole.
 	 */
@@ -58,6 +63,11 @@ export interface Photo {
 }
 
 const STREAM_CHUNK = 256 * 1024;
+/**
+ * Chunks read from disk when a file is sent whole: large enough that a 300 MB file is read in few
+ * steps, small enough to stay far below the memory the bench allows (README, Benchmark).
+ */
+const SEND_CHUNK = 1024 * 1024;
 /** The longest signature detectPhotoType reads. */
 const SIGNATURE_BYTES = 14;
 
@@ -115,6 +125,7 @@ export async function readPhoto(
 	let size: number;
 	let buffer: () => Promise<Buffer>;
 	let pieces: (pieceSize: number) => AsyncGenerator<Buffer>;
+	let chunks: () => AsyncGenerator<Uint8Array>;
 	if (binaryId) {
 		// n8n keeps the file outside the item (filesystem, database or S3 mode): stream it.
 		const metadata = await context.helpers.getBinaryMetadata(binaryId);
@@ -124,12 +135,19 @@ export async function readPhoto(
 			const stream = await context.helpers.getBinaryStream(binaryId, Math.min(pieceSize, STREAM_CHUNK));
 			yield* piecesOf(stream, pieceSize);
 		};
+		chunks = async function* () {
+			yield* await context.helpers.getBinaryStream(binaryId, SEND_CHUNK);
+		};
 	} else {
 		const data = await context.helpers.getBinaryDataBuffer(itemIndex, field);
 		size = data.length;
 		buffer = async () => data;
 		pieces = async function* (pieceSize: number) {
 			for (let start = 0; start < data.length; start += pieceSize) yield data.subarray(start, start + pieceSize);
+		};
+		// Views of the buffer n8n already holds: sending copies nothing.
+		chunks = async function* () {
+			yield* pieces(SEND_CHUNK);
 		};
 	}
 
@@ -166,5 +184,5 @@ export async function readPhoto(
 			},
 		);
 	}
-	return { fileName, mimeType: type.mimeType, size, type, buffer, pieces, head };
+	return { fileName, mimeType: type.mimeType, size, type, buffer, pieces, chunks, head };
 }

@@ -40,6 +40,11 @@ export interface ProcoreConnection {
 	 * give up after INTERACTIVE_TIMEOUT_MS instead of waiting on a slow answer.
 	 */
 	interactive?: boolean;
+	/**
+	 * The credential had no access token when the run started (a service account's first run):
+	 * the first request goes alone so that n8n fetches one token, not one per item (see tokenTurn).
+	 */
+	tokenMissing?: boolean;
 }
 
 export const DEFAULT_MAX_WAIT_SECONDS = 300;
@@ -86,6 +91,19 @@ export function parseBaseUrl(
 	return url;
 }
 
+/** Whether n8n holds an access token for this credential (it stores it as `oauthTokenData`). */
+function hasAccessToken(tokenData: unknown): boolean {
+	let data = tokenData;
+	if (typeof data === 'string') {
+		try {
+			data = JSON.parse(data);
+		} catch {
+			return false;
+		}
+	}
+	return typeof data === 'object' && data !== null && Boolean((data as { access_token?: unknown }).access_token);
+}
+
 export async function getConnection(
 	context: ProcoreContext,
 	options: { maxWaitSeconds?: number; interactive?: boolean } = {},
@@ -98,6 +116,8 @@ export async function getConnection(
 	const maxWaitMs = interactive
 		? INTERACTIVE_TIMEOUT_MS
 		: (options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
+	// Only Client Credentials fetch a token by themselves; a user login without one fails at once.
+	const tokenMissing = credentials.grantType === 'clientCredentials' && !hasAccessToken(credentials.oauthTokenData);
 	if (environment === 'custom') {
 		// The login host receives the client secret: it is held to the same rule as the API host.
 		parseBaseUrl(context, credentials.loginHost, 'Login Host', environment);
@@ -110,6 +130,7 @@ export async function getConnection(
 			budgetKey: `${api.origin}|${credentialId}`,
 			maxWaitMs,
 			interactive,
+			tokenMissing,
 		};
 	}
 	const hosts = PROCORE_ENVIRONMENTS[environment];
@@ -126,6 +147,39 @@ export async function getConnection(
 		budgetKey: `${hosts.apiHost}|${credentialId}`,
 		maxWaitMs,
 		interactive,
+		tokenMissing,
+	};
+}
+
+/**
+ * Per credential: the first request of a credential without a token, while it is under way. It
+ * settles with the credential error when n8n could not get a token (wrong secret...), else with nothing.
+ */
+const firstTokenRequests = new Map<string, Promise<Error | undefined>>();
+
+/**
+ * A service account's credential without a token: n8n fetches one inside every request that finds
+ * none (n8n-core, request-helpers/oauth.js), so 16 items starting at once would ask Procore's login
+ * host for 16 tokens. The first request goes alone and the others wait for its answer; by then n8n
+ * has stored the token, which they read. When n8n could not get one, they fail with the same error
+ * instead of each asking again. Returns what the first request calls once it is answered.
+ */
+async function tokenTurn(connection: ProcoreConnection): Promise<((failure?: unknown) => void) | undefined> {
+	if (!connection.tokenMissing) return undefined;
+	const key = connection.budgetKey;
+	const underway = firstTokenRequests.get(key);
+	if (underway) {
+		const credentialError = await underway;
+		if (credentialError) throw credentialError;
+		return undefined;
+	}
+	let settle: (credentialError: Error | undefined) => void = () => {};
+	const answered = new Promise<Error | undefined>((resolve) => (settle = resolve));
+	firstTokenRequests.set(key, answered);
+	return (failure?: unknown) => {
+		connection.tokenMissing = false;
+		if (firstTokenRequests.get(key) === answered) firstTokenRequests.delete(key);
+		settle(isCredentialFailure(failure) ? (failure as Error) : undefined);
 	};
 }
 
@@ -175,6 +229,19 @@ export async function procoreRequest<T = unknown>(
 	connection?: ProcoreConnection,
 ): Promise<ProcoreResponse<T>> {
 	const resolved = connection ?? (await getConnection(context));
+	const firstTokenAnswered = await tokenTurn(resolved);
+	const sending = sendWithRetries<T>(context, request, resolved, firstTokenAnswered);
+	// Also when the first request never went (its wait was too long): the others then go on their own.
+	if (firstTokenAnswered) void sending.then(() => firstTokenAnswered(), firstTokenAnswered);
+	return await sending;
+}
+
+async function sendWithRetries<T>(
+	context: ProcoreContext,
+	request: ProcoreRequest,
+	resolved: ProcoreConnection,
+	firstTokenAnswered: ((failure?: unknown) => void) | undefined,
+): Promise<ProcoreResponse<T>> {
 	const { apiBaseUrl, credentialCompanyId } = resolved;
 	const companyId = request.companyId ?? credentialCompanyId;
 	const budget = rateBudgetFor(`${resolved.budgetKey}|${companyId ?? ''}`);
@@ -213,6 +280,10 @@ export async function procoreRequest<T = unknown>(
 				returnFullResponse: true,
 				// Procore's file URLs redirect to storage; the token must never follow them there.
 				sendCredentialsOnCrossOriginRedirect: false,
+				// A file sent inline is streamed; following redirects would keep all of it in memory
+				// until the answer (follow-redirects keeps request bodies to send them again), and
+				// Procore's API does not redirect a POST. Reads keep following (file links do redirect).
+				...(request.body instanceof FormData ? { disableFollowRedirect: true } : {}),
 				arrayFormat: 'brackets',
 				...(resolved.interactive ? { timeout: INTERACTIVE_TIMEOUT_MS } : {}),
 			})) as ProcoreResponse<T>;
@@ -234,6 +305,8 @@ export async function procoreRequest<T = unknown>(
 				throw credentialError;
 			}
 		}
+		// Procore answered, so n8n holds a token now: the others need not wait for this one's retries.
+		firstTokenAnswered?.();
 		if (failure.statusCode === 401) {
 			// n8n has already refreshed the token and retried once; a second 401 means the
 			// credential itself no longer works.

@@ -10,6 +10,31 @@ import { headerValue, type ProcoreFailure } from './errors';
  */
 export class RateBudget {
 	/**
+	 * `probeUnknownWindow`: while no window is known (before the first answer, and again when every
+	 * known window has reset) and Procore's answers carry rate-limit headers, only one request is in
+	 * flight; the others wait for its answer, which tells how many may follow. Without it, many
+	 * parallel items would start with a burst past a small spike limit (Procore's example is 25 per
+	 * 10 s, docs/procore-api.md §3) and meet 429s. It costs one round trip per window.
+	 */
+	constructor(private readonly options: { probeUnknownWindow?: boolean } = {}) {}
+
+	/** Whether the last answer reported a window: if Procore stops sending the headers, nobody waits for one. */
+	private answersReportWindows = true;
+
+	/** Requests waiting for the answer of the one request in flight while the window is unknown. */
+	private answerWaiters: Array<() => void> = [];
+
+	/**
+	 * True while requests must wait for an answer rather than for a time: no window is known
+	 * (expired windows are dropped first) and a request is already in flight to learn it.
+	 */
+	private awaitingAnswer(now: number): boolean {
+		if (!this.options.probeUnknownWindow || !this.answersReportWindows || this.inFlight === 0) return false;
+		for (const [limit, window] of this.windows) if (window.resetAt <= now) this.windows.delete(limit);
+		return this.windows.size === 0;
+	}
+
+	/**
 	 * Procore reports whichever window is closest to running out: the 10-second spike window or
 	 * the hourly one. Each is tracked apart, by its limit, so news of one never hides the other.
 	 */
@@ -83,6 +108,11 @@ export class RateBudget {
 			while (this.waiting.length) {
 				const first = this.waiting[0];
 				const now = Date.now();
+				if (this.awaitingAnswer(now)) {
+					// The answer comes within that request's own timeout; settle() wakes the queue.
+					await new Promise<void>((wake) => this.answerWaiters.push(wake));
+					continue;
+				}
 				const wait = this.waitNeeded(now);
 				if (wait <= 0) {
 					this.waiting.shift();
@@ -114,7 +144,11 @@ export class RateBudget {
 		const limit = Number(headerValue(headers, 'x-rate-limit-limit'));
 		const remaining = Number(headerValue(headers, 'x-rate-limit-remaining'));
 		const reset = Number(headerValue(headers, 'x-rate-limit-reset'));
-		if (!Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return;
+		const reportsWindow = Number.isFinite(remaining) && Number.isFinite(reset) && reset > 0;
+		// Only an answer from Procore counts (a dropped connection has no headers and says nothing).
+		if (headers && Object.keys(headers).length > 0) this.answersReportWindows = reportsWindow;
+		this.wakeAnswerWaiters();
+		if (!reportsWindow) return;
 		const key = Number.isFinite(limit) ? limit : -1;
 		// The reset on this machine's clock.
 		const resetAt = reset * 1000 - (this.clockOffsetMs ?? 0);
@@ -126,6 +160,12 @@ export class RateBudget {
 		} else if (resetAt === known.resetAt) {
 			known.remaining = Math.min(known.remaining, remaining);
 		}
+	}
+
+	private wakeAnswerWaiters(): void {
+		const waiters = this.answerWaiters;
+		this.answerWaiters = [];
+		for (const wake of waiters) wake();
 	}
 
 	/** After a 429 or 503, nothing goes until Procore's stated time. */
@@ -149,7 +189,7 @@ const budgets = new Map<string, RateBudget>();
 export function rateBudgetFor(key: string): RateBudget {
 	let budget = budgets.get(key);
 	if (!budget) {
-		budget = new RateBudget();
+		budget = new RateBudget({ probeUnknownWindow: true });
 		budgets.set(key, budget);
 	}
 	return budget;

@@ -69,11 +69,18 @@ async function createUpload<T>(
  * Procore's direct file upload (docs/procore-api.md §7): create an Upload in the project, send the bytes
  * to the storage URL Procore returns, then refer to the upload by its UUID.
  *
- * Files up to SEGMENT_SIZE go in one multipart POST. Larger files use Procore's segmented upload:
- * each piece is hashed, then PUT on its own, so at most a few pieces are in memory at a time
- * however large the file (when n8n keeps binaries outside memory).
+ * A file goes to storage in one multipart POST, streamed from n8n's binary data as it is sent, so it
+ * is read once and never sits whole in memory. S3's POST takes a file of up to 5 GB (AWS, "POST
+ * Object"); only larger files use Procore's segmented upload, whose pieces must each be hashed
+ * (SHA-256) before Procore signs them, which reads the file twice and costs a round trip per piece.
+ * Measured (README, Benchmark): one streamed POST of 300 MB is faster and leaner than 8 MB segments.
  */
-export const SEGMENT_SIZE = 8 * 1024 * 1024;
+export const uploadLimits = {
+	/** The largest file sent in one POST: S3's POST Object limit, 5 GB. Tests lower it to reach the segmented path. */
+	singlePostMaxBytes: 5_000_000_000,
+	/** The piece size of a segmented upload: Procore wants 5 MB to 5 GB per segment (§7). */
+	segmentBytes: 8 * 1024 * 1024,
+};
 /** Segments sent at once: enough to hide latency, few enough to keep memory near 40 MB. */
 const SEGMENTS_IN_FLIGHT = 4;
 
@@ -139,6 +146,11 @@ async function sendToStorage(
 				json: false,
 				encoding: 'text',
 				timeout: 10 * 60 * 1000,
+				// axios follows redirects through follow-redirects, which keeps every byte of a request
+				// body until the answer, in case it must send it again elsewhere: a whole 300 MB file in
+				// memory. A signed storage address answers or refuses, it does not redirect (Procore
+				// returns the bucket's own endpoint, docs/procore-api.md §7), so nothing is given up.
+				disableFollowRedirect: true,
 			})) as { headers: Record<string, string>; statusCode: number };
 		} catch (error) {
 			failure = failureFromError(error);
@@ -176,6 +188,50 @@ export interface UploadSource {
 	buffer(): Promise<Buffer>;
 	/** The file in consecutive pieces of `pieceSize` bytes (the last may be shorter), read lazily. */
 	pieces(pieceSize: number): AsyncGenerator<Buffer>;
+	/** The whole file in chunks as they come, read lazily and afresh on each call. */
+	chunks(): AsyncGenerator<Uint8Array>;
+}
+
+/**
+ * The file as a form part whose bytes are read only while the form is sent, and read again if the
+ * form is sent again (a retry, or n8n's re-send after refreshing the token). axios, which n8n's
+ * helpers use, turns a FormData into a stream of its parts, reading each file through `stream()`
+ * and declaring its `size` as the Content-Length (storage refuses a POST without one). A native
+ * FormData keeps a File appended without a new name as it is, so these two are what it sends.
+ */
+export function streamedFile(source: UploadSource, fileName: string): File {
+	const file = new File([], fileName, { type: source.mimeType });
+	const expected = source.size;
+	async function* checked(): AsyncGenerator<Uint8Array> {
+		let sent = 0;
+		for await (const chunk of source.chunks()) {
+			sent += chunk.byteLength;
+			// The length is declared before the bytes go: a file that changed since would be cut or overrun.
+			if (sent > expected) throw new Error(`the file "${fileName}" grew while it was being sent`);
+			yield chunk;
+		}
+		if (sent !== expected) throw new Error(`the file "${fileName}" shrank while it was being sent`);
+	}
+	Object.defineProperties(file, {
+		size: { value: expected },
+		stream: {
+			value: () => {
+				const reading = checked();
+				// Pulled one chunk at a time: the socket's pace decides how much is read.
+				return new ReadableStream<Uint8Array>({
+					async pull(controller) {
+						const next = await reading.next();
+						if (next.done) controller.close();
+						else controller.enqueue(next.value);
+					},
+					async cancel() {
+						await reading.return(undefined);
+					},
+				});
+			},
+		},
+	});
+	return file;
 }
 
 export interface DirectUploadInput {
@@ -190,7 +246,7 @@ export interface DirectUploadInput {
 export async function directUpload(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
 	for (let start = 1; ; start++) {
 		try {
-			return input.photo.size <= SEGMENT_SIZE
+			return input.photo.size <= uploadLimits.singlePostMaxBytes
 				? await uploadInOnePart(context, input)
 				: await uploadInSegments(context, input);
 		} catch (error) {
@@ -205,19 +261,15 @@ export async function directUpload(context: IExecuteFunctions, input: DirectUplo
 
 async function uploadInOnePart(context: IExecuteFunctions, input: DirectUploadInput): Promise<string> {
 	const { photo, fileName, itemIndex } = input;
-	// The file is read while Procore prepares the upload, so reading adds no time.
-	const [{ response: upload }, bytes] = await Promise.all([
-		createUpload<UploadFormResponse>(context, input, {
-			response_filename: fileName,
-			response_content_type: photo.mimeType,
-		}),
-		photo.buffer(),
-	]);
+	const { response: upload } = await createUpload<UploadFormResponse>(context, input, {
+		response_filename: fileName,
+		response_content_type: photo.mimeType,
+	});
 	const { uuid, url, fields } = upload.body;
 	const form = new FormData();
 	// Storage checks its signed policy: every field exactly as given, in order, and the file last.
 	for (const [name, value] of Object.entries(fields ?? {})) form.append(name, value);
-	form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: photo.mimeType }), fileName);
+	form.append('file', streamedFile(photo, fileName));
 	await sendToStorage(context, { method: 'POST', url, body: form }, itemIndex, fileName);
 	return uuid;
 }
@@ -226,7 +278,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 	const { photo, fileName, itemIndex } = input;
 	// First pass: Procore signs each segment by its size and SHA-256, so hash before sending.
 	const segments: Array<{ size: number; sha256: string }> = [];
-	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
+	for await (const piece of photo.pieces(uploadLimits.segmentBytes)) {
 		segments.push({ size: piece.length, sha256: await sha256Hex(piece) });
 	}
 	const { response: upload, version } = await createUpload<UploadSegmentsResponse>(context, input, {
@@ -250,7 +302,7 @@ async function uploadInSegments(context: IExecuteFunctions, input: DirectUploadI
 	const sending = new Set<Promise<void>>();
 	let firstFailure: unknown;
 	let index = 0;
-	for await (const piece of photo.pieces(SEGMENT_SIZE)) {
+	for await (const piece of photo.pieces(uploadLimits.segmentBytes)) {
 		if (firstFailure) break;
 		const at = index++;
 		const target = targets[at];

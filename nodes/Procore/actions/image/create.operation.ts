@@ -18,7 +18,7 @@ import {
 import { captureDate, EXIF_HEAD_BYTES } from '../../helpers/exif';
 import { isUploadUuid, procorePath } from '../../transport/paths';
 import { asNodeError } from '../../transport/errors';
-import { directUpload } from '../../transport/storage';
+import { directUpload, streamedFile } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
 	companyLocator,
@@ -32,12 +32,12 @@ const properties: INodeProperties[] = [
 				name: 'Direct Upload',
 				value: 'direct',
 				description:
-					"Procore's recommended flow: the file goes straight to Procore's storage, in pieces when large, then the photo is created from it",
+					"Procore's recommended flow: the file goes straight to Procore's storage (in pieces only above 5 GB), then the photo is created from it",
 			},
 			{
 				name: 'Inline (Multipart)',
 				value: 'inline',
-				description: 'The legacy single request with the file inside it (image[data]); the whole file is held in memory',
+				description: 'The legacy single request with the file inside it (image[data])',
 			},
 			{
 				name: 'Existing Upload UUID',
@@ -55,7 +55,7 @@ const properties: INodeProperties[] = [
 		required: true,
 		displayOptions: { show: { uploadMethod: ['direct', 'inline'] } },
 		description: 'Name of the binary field of the incoming item that holds the photo',
-		hint: 'Direct Upload streams large files in 8 MB pieces when n8n keeps binary data on disk; Inline holds the whole file in memory',
+		hint: "The file is streamed from n8n's binary data as it is sent: with binary data on disk, a photo of any size never sits whole in memory",
 	},
 	{
 		displayName: 'Upload UUID',
@@ -336,7 +336,7 @@ async function createImage(
 			this,
 			{
 				...request,
-				body: inlineForm(imageName, attributes, await photo.buffer(), photo.mimeType),
+				body: inlineForm(imageName, attributes, photo),
 				action: `Uploading "${imageName}"`,
 			},
 			run.connection,
@@ -361,8 +361,11 @@ async function createImage(
 	}
 }
 
-/** The legacy multipart body: Rails bracket names, arrays as name[]. */
-function inlineForm(imageName: string, attributes: ImageAttributes, bytes: Buffer, mimeType: string): FormData {
+/**
+ * The legacy multipart body: Rails bracket names, arrays as name[]. The file is streamed from n8n's
+ * binary data while the request goes, and read afresh if it is sent again (after a token refresh).
+ */
+function inlineForm(imageName: string, attributes: ImageAttributes, photo: Photo): FormData {
 	const form = new FormData();
 	form.append('image_name', imageName);
 	for (const [key, value] of Object.entries(attributes)) {
@@ -372,6 +375,6 @@ function inlineForm(imageName: string, attributes: ImageAttributes, bytes: Buffe
 			form.append(`image[${key}]`, String(value));
 		}
 	}
-	form.append('image[data]', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mimeType }), imageName);
+	form.append('image[data]', streamedFile(photo, imageName));
 	return form;
 }
