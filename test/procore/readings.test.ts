@@ -3,6 +3,7 @@ import type { INodeParameterResourceLocator } from 'n8n-workflow';
 import { runListSearch } from '../engine';
 import { idFromLocator } from '../../nodes/Procore/helpers/locators';
 import { forgetLearned } from '../../nodes/Procore/transport/learned';
+import { uploadLimits } from '../../nodes/Procore/transport/storage';
 import {
 	ACME,
 	BETA,
@@ -118,6 +119,11 @@ describe('Create Image body: the tutorial’s nested form', () => {
 });
 
 describe('segmented uploads', () => {
+	// Segments are used only above S3's single-POST limit (5 GB); these tests lower it to 8 MiB.
+	const singlePostMaxBytes = uploadLimits.singlePostMaxBytes;
+	beforeEach(() => (uploadLimits.singlePostMaxBytes = uploadLimits.segmentBytes));
+	afterEach(() => (uploadLimits.singlePostMaxBytes = singlePostMaxBytes));
+
 	test('completion carries size, sha256 and etag; Uploads v1.1 serves when v1.0 is gone', async () => {
 		emu.configure({ completionRequiresSizeAndSha256: true, uploadsV10Gone: true });
 		const bytes = jpegBytes(12 * 1024 * 1024);

@@ -256,3 +256,20 @@ describe('probing an unknown window', () => {
 		expect(log).toEqual(['a @0', 'b @0']);
 	});
 });
+
+describe("Procore's clock, from the Date header", () => {
+	const dateHeader = (offsetMs: number, at: number) => ({ date: new Date(at + offsetMs).toUTCString() });
+
+	test('a clock set while n8n runs is followed at the next answer', () => {
+		const budget = new RateBudget();
+		const now = Date.parse('2026-12-01T12:00:00.000Z');
+		budget.settle(dateHeader(60_000, now), now);
+		expect(budget.serverNow(now)).toBe(now + 60_000);
+		// Procore's clock is now a minute behind this machine's: the old estimate goes at once.
+		budget.settle(dateHeader(-60_000, now), now);
+		expect(budget.serverNow(now)).toBe(now - 60_000);
+		// Rounding to whole seconds and delays keep the largest recent sample.
+		budget.settle(dateHeader(-60_700, now), now);
+		expect(budget.serverNow(now)).toBe(now - 60_000);
+	});
+});

@@ -138,7 +138,12 @@ export class RateBudget {
 		this.inFlight = Math.max(0, this.inFlight - 1);
 		const serverDate = Date.parse(headerValue(headers, 'date') ?? '');
 		if (Number.isFinite(serverDate)) {
-			this.offsetSamples.push(serverDate - receivedAt);
+			const sample = serverDate - receivedAt;
+			// A sample far below the estimate is no rounding or network delay: one of the clocks was
+			// set. The older samples describe clocks that no longer run, so they go.
+			const estimate = this.clockOffsetMs;
+			if (estimate !== undefined && sample < estimate - CLOCK_JUMP_MS) this.offsetSamples.length = 0;
+			this.offsetSamples.push(sample);
 			if (this.offsetSamples.length > CLOCK_SAMPLES) this.offsetSamples.shift();
 		}
 		const limit = Number(headerValue(headers, 'x-rate-limit-limit'));
@@ -176,6 +181,8 @@ export class RateBudget {
 
 /** Answers whose Date header tells Procore's clock: enough to find a sample close to a whole second. */
 const CLOCK_SAMPLES = 16;
+/** More than a Date header's rounding (1 s) plus any sane network delay. */
+const CLOCK_JUMP_MS = 5000;
 
 /** The wait Procore asks for is longer than the node may wait. */
 export class BudgetExceeded extends Error {
