@@ -161,10 +161,11 @@ export async function n8n(n8nDir, userFolder, args, extraEnv = {}) {
 	});
 }
 
-export async function importJson(n8nDir, userFolder, kind, data) {
+/** `extraEnv` points the import at another database (queue mode's PostgreSQL) when given. */
+export async function importJson(n8nDir, userFolder, kind, data, extraEnv = {}) {
 	const file = join(userFolder, `${kind}-${Date.now()}.json`);
 	writeFileSync(file, JSON.stringify(data));
-	const result = await n8n(n8nDir, userFolder, [`import:${kind}`, `--input=${file}`]);
+	const result = await n8n(n8nDir, userFolder, [`import:${kind}`, `--input=${file}`], extraEnv);
 	if (result.code !== 0) throw new Error(`n8n import:${kind} failed:\n${result.stdout}\n${result.stderr}`);
 }
 

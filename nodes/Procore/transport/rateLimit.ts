@@ -38,7 +38,19 @@ export class RateBudget {
 	 * Procore reports whichever window is closest to running out: the 10-second spike window or
 	 * the hourly one. Each is tracked apart, by its limit, so news of one never hides the other.
 	 */
-	private readonly windows = new Map<number, { remaining: number; resetAt: number }>();
+	private readonly windows = new Map<number, RateWindow>();
+
+	/**
+	 * Until when other processes are known to draw from the same token (n8n's queue-mode workers,
+	 * a second n8n): the answers said fewer requests remain than this process has sent. They share
+	 * nothing with this one but Procore's headers, so each spreads what remains of a short window
+	 * over the time left instead of sending it at once; the processes then slow each other down
+	 * through the count they all see, and the window runs out only when it resets.
+	 */
+	private sharedUntil = 0;
+
+	/** When this process last sent a request. */
+	private lastSentAt = 0;
 
 	private blockedUntil = 0;
 
@@ -73,6 +85,24 @@ export class RateBudget {
 			} else if (window.remaining - this.inFlight <= 0) {
 				wait = Math.max(wait, window.resetAt - now);
 			}
+		}
+		return wait;
+	}
+
+	/**
+	 * While others share the token: how long to wait so that what remains of a short window is
+	 * spread over the time left. One request is kept back until the reset, the margin for another
+	 * process's request already on its way.
+	 */
+	private spreadWait(now: number): number {
+		if (now >= this.sharedUntil) return 0;
+		let wait = 0;
+		for (const window of this.windows.values()) {
+			if (window.resetAt <= now || window.resetAt - now > SPREAD_HORIZON_MS) continue;
+			const available = window.remaining - this.inFlight;
+			if (available <= 0) continue;
+			const nextAt = this.lastSentAt + (window.resetAt - this.lastSentAt) / available;
+			wait = Math.max(wait, nextAt - now);
 		}
 		return wait;
 	}
@@ -114,10 +144,21 @@ export class RateBudget {
 					continue;
 				}
 				const wait = this.waitNeeded(now);
-				if (wait <= 0) {
+				const spread = this.spreadWait(now);
+				if (wait <= 0 && spread <= 0) {
 					this.waiting.shift();
 					this.inFlight++;
+					this.lastSentAt = now;
 					first.go();
+					continue;
+				}
+				if (wait <= 0) {
+					if (now + spread > first.deadline) {
+						this.waiting.shift();
+						first.giveUp(new BudgetExceeded(Math.ceil(spread / 1000)));
+						continue;
+					}
+					await sleep(spread);
 					continue;
 				}
 				if (now + wait > first.deadline) {
@@ -159,11 +200,23 @@ export class RateBudget {
 		const resetAt = reset * 1000 - (this.clockOffsetMs ?? 0);
 		const known = this.windows.get(key);
 		// Answers arrive out of order under concurrency: a later reset is a new window; for the
-		// same window keep the lowest count seen; an earlier reset is old news.
-		if (!known || resetAt > known.resetAt) {
-			this.windows.set(key, { remaining, resetAt });
-		} else if (resetAt === known.resetAt) {
+		// same window keep the lowest count seen; an earlier reset is old news. Windows are told
+		// apart by Procore's own reset second: the same reset converted to this machine's clock
+		// moves by milliseconds as the clock offset is refined, and must not look like a new window.
+		let current: RateWindow | undefined;
+		if (!known || reset > known.reset) {
+			current = { remaining, reset, resetAt, answered: 1, firstRemaining: remaining };
+			this.windows.set(key, current);
+		} else if (reset === known.reset) {
 			known.remaining = Math.min(known.remaining, remaining);
+			known.answered++;
+			current = known;
+		}
+		// Since this process's first answer in the window, Procore counted more requests than this
+		// process has had answered since or has in flight: someone else uses the token. (What was
+		// spent before that first answer proves nothing: it may have been this process's own.)
+		if (current && current.firstRemaining - current.remaining > current.answered - 1 + this.inFlight) {
+			this.sharedUntil = Date.now() + SHARED_MEMORY_MS;
 		}
 	}
 
@@ -178,6 +231,24 @@ export class RateBudget {
 		this.blockedUntil = Math.max(this.blockedUntil, until);
 	}
 }
+
+interface RateWindow {
+	remaining: number;
+	/** X-Rate-Limit-Reset as Procore sent it (seconds on Procore's clock): the window's identity. */
+	reset: number;
+	/** The reset on this machine's clock, in ms. */
+	resetAt: number;
+	/** Answers this process received in the window. */
+	answered: number;
+	/** The remaining count of the first of them. */
+	firstRemaining: number;
+}
+
+/** Windows that reset within this long are spread while others share the token (Procore's spike window is 10 s). */
+const SPREAD_HORIZON_MS = 60_000;
+
+/** How long other users of the token are remembered after the last sign of them. */
+const SHARED_MEMORY_MS = 120_000;
 
 /** Answers whose Date header tells Procore's clock: enough to find a sample close to a whole second. */
 const CLOCK_SAMPLES = 16;

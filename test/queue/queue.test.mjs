@@ -1,0 +1,295 @@
+// n8n's queue mode, end to end: a real n8n 2.41.1 main process and two workers (`n8n worker`),
+// executions handed out through Redis, PostgreSQL as the database, binary data in the database
+// (the one mode every process can read without a shared disk), each process with its own user
+// folder as on separate machines, the package installed from its npm tarball in each. The example
+// upload (examples/upload-photos.workflow.json) behind a webhook is started several times at once;
+// every photo must arrive byte-exact and once, and each worker must have run some of them.
+// Then the same under Procore's rate limit (one token shared by every process) and under a token
+// that expires every 30 requests (single-use refresh tokens). `npm run test:queue`.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import * as lib from '../../scripts/n8n/lib.mjs';
+import { startServices } from '../../scripts/queue/services.mjs';
+
+const WEBHOOK_PATH = 'procore-queue-upload';
+const WORKFLOW_ID = 'procoreQueue0001';
+const CREDENTIAL_ID = 'procoreEmulator1';
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** The example workflow, started by a webhook instead of by hand, reading one batch folder per call. */
+function queueWorkflow(photosRoot) {
+	const example = JSON.parse(readFileSync(join(lib.ROOT, 'examples', 'upload-photos.workflow.json'), 'utf8'));
+	const [manual, readFiles, upload] = example.nodes;
+	const webhook = {
+		id: manual.id,
+		name: 'Photos arrived',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: manual.position,
+		webhookId: '6c1f0b5e-3d2a-4e57-9a0c-2f1d8b7e4a10',
+		// "Immediately": the caller does not wait, so several calls queue up at once.
+		parameters: { httpMethod: 'POST', path: WEBHOOK_PATH, responseMode: 'onReceived', options: {} },
+	};
+	readFiles.parameters.fileSelector = `={{ '${photosRoot}/' + $json.query.batch + '/*.jpg' }}`;
+	// Long enough for the rate-limited run: four executions share one token's 25 requests per 10 s.
+	upload.parameters.advancedOptions = { maxWaitSeconds: 600 };
+	return {
+		...example,
+		id: WORKFLOW_ID,
+		name: 'Queue mode: upload site photos',
+		nodes: [webhook, readFiles, upload],
+		connections: {
+			[webhook.name]: { main: [[{ node: readFiles.name, type: 'main', index: 0 }]] },
+			[readFiles.name]: example.connections[readFiles.name],
+		},
+		active: false,
+	};
+}
+
+let n8nDir;
+let tarball;
+let services;
+let emu;
+let photosRoot;
+let main;
+let mainPort;
+const workers = [];
+const startedAt = Date.now();
+
+function psql(sql) {
+	const result = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(services.postgresPort), '-U', 'n8n', '-d', 'n8n', '-At', '-F', '|', '-c', sql], { encoding: 'utf8', timeout: 30_000 });
+	if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
+	return result.stdout.trim().split('\n').filter(Boolean).map((line) => line.split('|'));
+}
+
+async function startWorker(name) {
+	const userFolder = lib.makeUserFolder(tarball, `procore-queue-${name}-`);
+	const { node } = lib.node24();
+	const child = lib.trackProcess(
+		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'worker', '--concurrency=2'], {
+			env: lib.n8nEnv(userFolder, { ...services.env, ...(await lib.brokerPort()), N8N_LOG_LEVEL: 'info' }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		}),
+	);
+	const worker = { name, child, log: '' };
+	for (const stream of [child.stdout, child.stderr]) {
+		stream.setEncoding('utf8');
+		stream.on('data', (chunk) => (worker.log += chunk));
+	}
+	workers.push(worker);
+	return worker;
+}
+
+async function waitFor(what, check, timeoutMs) {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (check()) return;
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+}
+
+/** Executions each worker started, from its log ("Worker started execution 12 (job 3)"). */
+function startedBy(worker) {
+	return [...worker.log.matchAll(/Worker started execution (\d+)/g)].map((match) => match[1]);
+}
+function finishedBy(worker) {
+	return [...worker.log.matchAll(/Worker finished execution (\d+)/g)].map((match) => match[1]);
+}
+
+/** Writes `count` distinct photos into a batch folder; returns file name → sha256. */
+function writeBatch(batch, count) {
+	const folder = join(photosRoot, batch);
+	mkdirSync(folder, { recursive: true });
+	const expected = new Map();
+	for (let i = 0; i < count; i++) {
+		const bytes = randomBytes(4096 + ((i * 1237) % 20000));
+		bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
+		const name = `${batch}-photo-${String(i).padStart(3, '0')}.jpg`;
+		writeFileSync(join(folder, name), bytes);
+		expected.set(name, sha256(bytes));
+	}
+	return expected;
+}
+
+/**
+ * Calls the webhook once per batch, all at once, waits until every execution has finished on a
+ * worker and returns what happened: executions per worker, their statuses and the emulator's log.
+ */
+async function runBatches(label, batches, photosPerBatch, timeoutMs) {
+	emu.reset();
+	const imagesBefore = new Set(emu.state.images.keys());
+	const expected = new Map();
+	for (const batch of batches) for (const [name, hash] of writeBatch(batch, photosPerBatch)) expected.set(name, hash);
+	const finishedBefore = workers.map((worker) => finishedBy(worker).length);
+	const executionsBefore = Number(psql('SELECT count(*) FROM execution_entity')[0][0]);
+	const started = Date.now();
+	const answers = await Promise.all(
+		batches.map((batch) => fetch(`http://127.0.0.1:${mainPort}/webhook/${WEBHOOK_PATH}?batch=${batch}`, { method: 'POST' })),
+	);
+	for (const answer of answers) assert.equal(answer.status, 200, `webhook answered ${answer.status}: ${await answer.text()}`);
+	await waitFor(
+		`${batches.length} executions to finish (${label})`,
+		() => workers.reduce((sum, worker, index) => sum + finishedBy(worker).length - finishedBefore[index], 0) >= batches.length,
+		timeoutMs,
+	);
+	const seconds = (Date.now() - started) / 1000;
+	const executions = psql(`SELECT id, status FROM execution_entity ORDER BY id OFFSET ${executionsBefore}`);
+	const perWorker = workers.map((worker, index) => finishedBy(worker).slice(finishedBefore[index]));
+	const created = [...emu.state.images.values()].filter((image) => !imagesBefore.has(image.id));
+	const api = emu.requests.filter((request) => request.listener === 'api');
+	const times = api.map((request) => request.at);
+	const result = {
+		label,
+		seconds,
+		executions,
+		perWorker,
+		created,
+		expected,
+		apiRequests: api.length,
+		rateLimited: api.filter((request) => request.status === 429).length,
+		spanSeconds: times.length ? (Math.max(...times) - Math.min(...times)) / 1000 : 0,
+		requestsBeforeReset: emu.stats.requestsBeforeReset,
+		refreshAttempts: emu.stats.refreshAttempts,
+		refreshFailures: emu.stats.refreshFailures,
+	};
+	console.log(
+		`  ${label}: ${created.length}/${expected.size} photos in ${seconds.toFixed(1)} s; executions per worker ${perWorker.map((ids) => ids.length).join(' + ')}; ` +
+			`${result.apiRequests} API requests over ${result.spanSeconds.toFixed(1)} s, ${result.rateLimited} answered 429, ${result.requestsBeforeReset} sent before a reset; ` +
+			`refreshes ${result.refreshAttempts} (failed ${result.refreshFailures})`,
+	);
+	return result;
+}
+
+/** What a failed execution said: the error sentences in its stored run data. */
+function executionErrors(ids) {
+	if (!ids.length) return [];
+	return psql(`SELECT "executionId", replace(data, E'\\n', ' ') FROM execution_data WHERE "executionId" IN (${ids.join(',')})`).map(([id, ...rest]) => {
+		const data = rest.join('|');
+		const sentences = [...new Set(data.match(/"[^"]{0,200}(?:Procore asked|reconnect|not valid|invalid|refused|failed|429|401)[^"]{0,200}"/gi) ?? [])].slice(0, 4);
+		return `execution ${id}: ${sentences.join(' | ')}`;
+	});
+}
+
+/** Every expected photo exactly once, byte-exact; nothing else; every execution a success. */
+function assertAllArrived(result) {
+	const failed = result.executions.filter(([, status]) => status !== 'success').map(([id]) => id);
+	assert.deepEqual(failed, [], `executions that did not succeed:\n${executionErrors(failed).join('\n')}`);
+	const byName = new Map();
+	for (const image of result.created) byName.set(image.filename, [...(byName.get(image.filename) ?? []), image]);
+	for (const [name, hash] of result.expected) {
+		const images = byName.get(name) ?? [];
+		assert.equal(images.length, 1, `${name} arrived ${images.length} times`);
+		assert.equal(images[0].sha256, hash, `${name} is not byte-exact`);
+	}
+	assert.equal(result.created.length, result.expected.size, 'photos that nobody sent arrived');
+	assert.deepEqual(emu.duplicateImages(), { byUpload: [], byContent: [] });
+	assert.deepEqual(emu.errors, []);
+}
+
+before(async () => {
+	n8nDir = lib.ensureN8n();
+	tarball = lib.buildAndPack();
+	console.log(`  n8n and the package ready after ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+	services = await startServices();
+	emu = await lib.startEmulator();
+	photosRoot = lib.temporaryFolder('procore-queue-photos-');
+
+	// One user credential whose token every process shares: Procore's limit belongs to the token.
+	const token = emu.issueToken({ withRefresh: true });
+	const credential = lib.emulatorCredential(emu, { id: CREDENTIAL_ID, grantType: 'authorizationCode' });
+	credential.data.oauthTokenData = token;
+	const mainFolder = lib.makeUserFolder(tarball, 'procore-queue-main-');
+	// The first import creates n8n's tables; then the workers start while the workflow is imported
+	// and published and the main process starts (on this busy machine each n8n boot takes a while).
+	await lib.importJson(n8nDir, mainFolder, 'credentials', [credential], services.env);
+	const workersReady = (async () => {
+		const started = [await startWorker('worker1'), await startWorker('worker2')];
+		await waitFor('both workers to be ready', () => started.every((worker) => worker.log.includes('n8n worker is now ready')), 240_000);
+	})();
+	// Awaited below; a failure meanwhile must not count as unhandled.
+	workersReady.catch(() => {});
+	await lib.importJson(n8nDir, mainFolder, 'workflow', [queueWorkflow(photosRoot)], services.env);
+	const publish = await lib.n8n(n8nDir, mainFolder, ['publish:workflow', `--id=${WORKFLOW_ID}`], services.env);
+	assert.equal(publish.code, 0, `publishing the workflow failed:\n${publish.stdout}\n${publish.stderr}`);
+	mainPort = await lib.freePort();
+	main = await lib.startN8n(n8nDir, mainFolder, mainPort, services.env);
+	await workersReady;
+	// The webhook is registered once the main process has activated the workflow.
+	await waitFor(
+		'the webhook to be registered',
+		() => psql(`SELECT count(*) FROM webhook_entity WHERE "webhookPath" = '${WEBHOOK_PATH}'`)[0][0] === '1',
+		60_000,
+	);
+	console.log(`  main + 2 workers up in ${((Date.now() - startedAt) / 1000).toFixed(0)} s (Redis :${services.redisPort}, PostgreSQL :${services.postgresPort})`);
+});
+
+after(async () => {
+	for (const worker of workers) await lib.stopProcess(worker.child);
+	await lib.stopProcess(main?.child);
+	await emu?.close();
+	services?.stop();
+	if (tarball) lib.removeFolder(dirname(tarball));
+	console.log(`  total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+});
+
+describe('n8n queue mode: main + 2 workers, Redis, PostgreSQL, binary data in the database', () => {
+	test('four executions at once spread over both workers; every photo arrives byte-exact, once', async () => {
+		emu.configure({ spikeLimit: 0, tokenExpiresAfterRequests: 0, latencyMs: 20 });
+		const result = await runBatches('4 × 10 photos', ['a1', 'a2', 'a3', 'a4'], 10, 180_000);
+		assertAllArrived(result);
+		for (const [index, ids] of result.perWorker.entries()) assert.ok(ids.length > 0, `worker ${index + 1} ran no execution`);
+	});
+
+	// Open (README "Running at scale"): the chain holds (no refresh fails), but with 16 parallel
+	// items per execution a request re-sent after n8n's refresh can meet the next expiry and the
+	// node stops the run on that second 401 (2026-12-01: 114 of 200 photos, 8 refreshes, 0 failed).
+	test('a token that expires every 30 requests: 200 photos over both workers, the refresh token chain never broken', { todo: 'a second 401 after a refresh stops the run' }, async () => {
+		emu.configure({ spikeLimit: 0, tokenExpiresAfterRequests: 30, latencyMs: 0 });
+		const result = await runBatches('4 × 50 photos, token expires every 30 requests', ['t1', 't2', 't3', 't4'], 50, 300_000);
+		assertAllArrived(result);
+		for (const [index, ids] of result.perWorker.entries()) assert.ok(ids.length > 0, `worker ${index + 1} ran no execution`);
+		// About one refresh per 30 API requests; a refresh token presented twice (two processes
+		// refreshing at once) would show as a failure, and Procore would have locked the user out.
+		assert.ok(result.refreshAttempts >= Math.floor(result.apiRequests / 30) - 1, `only ${result.refreshAttempts} refreshes for ${result.apiRequests} requests`);
+		assert.equal(result.refreshFailures, 0, 'a refresh token was presented after it had been used');
+		// Exactly one refresh token is left unused: the one n8n saved, which the next refresh needs.
+		const live = [...emu.state.refreshTokens.values()].filter((entry) => !entry.usedAt && !entry.revokedAt);
+		assert.equal(live.length, 1, `${live.length} unused refresh tokens`);
+		// And it is the one in n8n's database: with every access token dead, one more run refreshes and uploads.
+		emu.faults.expireAllAccessTokens();
+		const next = await runBatches('1 × 2 photos after every access token expired', ['t5'], 2, 120_000);
+		assertAllArrived(next);
+		assert.equal(next.refreshFailures, 0);
+		assert.ok(next.refreshAttempts >= 1, 'no refresh happened');
+	});
+
+	// Open (README "Running at scale"): with 16 parallel items per execution each worker sends more
+	// than the window holds right after every reset (2026-12-01: 124 of 200 photos, 252 of 515
+	// requests answered 429; executions failed after repeated 429s).
+	test('one rate limit, many processes: 200 photos in 4 executions under 25 requests per 10 s', { todo: 'bursts after each reset overshoot across workers' }, async () => {
+		emu.configure({ spikeLimit: 25, spikeWindowMs: 10_000, tokenExpiresAfterRequests: 0, latencyMs: 0 });
+		const result = await runBatches('4 × 50 photos, 25 requests per 10 s', ['r1', 'r2', 'r3', 'r4'], 50, 420_000);
+		assertAllArrived(result);
+		for (const [index, ids] of result.perWorker.entries()) assert.ok(ids.length > 0, `worker ${index + 1} ran no execution`);
+		// The ceiling: the limit divided by the Procore (api) calls each photo needs, as measured
+		// (Create Upload and Create Image per photo, plus each execution's album and location look-ups).
+		const accepted = result.apiRequests - result.rateLimited;
+		const callsPerPhoto = accepted / result.created.length;
+		const ceilingPerMinute = ((25 / 10) * 60) / callsPerPhoto;
+		const perMinute = result.created.length / (result.spanSeconds / 60);
+		const share = perMinute / ceilingPerMinute;
+		const rateLimitedShare = result.rateLimited / result.apiRequests;
+		console.log(
+			`  rate: ${perMinute.toFixed(1)} photos/min of a ${ceilingPerMinute.toFixed(1)} ceiling (${(share * 100).toFixed(0)} %, ${callsPerPhoto.toFixed(2)} calls per photo); ` +
+				`429: ${result.rateLimited} of ${result.apiRequests} (${(rateLimitedShare * 100).toFixed(1)} %)`,
+		);
+		assert.ok(share >= 0.85, `only ${(share * 100).toFixed(0)} % of the ceiling`);
+		assert.ok(rateLimitedShare <= 0.02, `${(rateLimitedShare * 100).toFixed(1)} % of requests answered 429`);
+	});
+});
