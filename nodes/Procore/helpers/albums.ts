@@ -149,3 +149,36 @@ export async function resolveAlbumId(
 	}
 	return found.album.id;
 }
+
+/**
+ * An album chosen by ID, from the list or by name, as its ID: a name is looked up (case aside),
+ * never created. `whenEmpty` and `whenMissing` word the errors for the operation at hand.
+ */
+export async function existingAlbumId(
+	context: IExecuteFunctions,
+	run: RunContext,
+	options: {
+		locator: INodeParameterResourceLocator | string | undefined;
+		itemIndex: number;
+		companyId: string;
+		projectId: string;
+		whenEmpty: { message: string; description: string };
+		whenMissing: string;
+	},
+): Promise<number> {
+	const { locator, itemIndex, companyId, projectId } = options;
+	const node = context.getNode();
+	const value = typeof locator === 'object' && locator ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
+	if (!value) throw new NodeOperationError(node, options.whenEmpty.message, { itemIndex, description: options.whenEmpty.description });
+	if (typeof locator !== 'object' || locator.mode !== 'name') {
+		return Number(requirePositiveId(node, value, 'Album ID', itemIndex));
+	}
+	const found = await findOrCreateAlbum(context, run, { itemIndex, companyId, projectId, name: value, createIfMissing: false });
+	if (!found) {
+		throw new NodeOperationError(node, `Project ${projectId} has no album named "${value}"`, {
+			itemIndex,
+			description: options.whenMissing,
+		});
+	}
+	return found.album.id;
+}

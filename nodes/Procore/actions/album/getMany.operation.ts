@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { companyLocator, projectLocator } from '../common.descriptions';
+import { companyLocator, projectLocator, returnAllOrLimit } from '../common.descriptions';
 import type { RunContext } from '../../types';
 import { procoreListAll } from '../../transport';
 import { procorePath } from '../../transport/paths';
@@ -10,22 +10,7 @@ import type { Album } from '../../helpers/albums';
 const properties: INodeProperties[] = [
 	companyLocator,
 	projectLocator,
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 50,
-		displayOptions: { show: { returnAll: [false] } },
-		description: 'Max number of results to return',
-	},
+	...returnAllOrLimit,
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['album'], operation: ['getMany'] } }, properties);

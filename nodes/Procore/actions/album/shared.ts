@@ -1,9 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
 import { albumLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
-import { findOrCreateAlbum, listAlbums, type Album } from '../../helpers/albums';
+import { existingAlbumId, listAlbums, type Album } from '../../helpers/albums';
 import { requirePositiveId } from '../../helpers/locators';
 
 /** The album an operation reads, changes or deletes: from the list, by ID, or by its exact name. */
@@ -25,26 +24,12 @@ export async function targetAlbumId(
 	run: RunContext,
 	scope: AlbumScope,
 ): Promise<number> {
-	const node = context.getNode();
-	const locator = context.getNodeParameter('albumId', scope.itemIndex, '') as INodeParameterResourceLocator | string;
-	const value = typeof locator === 'object' && locator ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
-	if (!value) {
-		throw new NodeOperationError(node, 'No album chosen', {
-			itemIndex: scope.itemIndex,
-			description: 'Choose an album from the list, or give its ID or its name.',
-		});
-	}
-	if (typeof locator !== 'object' || locator.mode !== 'name') {
-		return Number(requirePositiveId(node, value, 'Album ID', scope.itemIndex));
-	}
-	const found = await findOrCreateAlbum(context, run, { ...scope, name: value, createIfMissing: false });
-	if (!found) {
-		throw new NodeOperationError(node, `Project ${scope.projectId} has no album named "${value}"`, {
-			itemIndex: scope.itemIndex,
-			description: 'Choose the album from the list, or check its name in Procore.',
-		});
-	}
-	return found.album.id;
+	return await existingAlbumId(context, run, {
+		...scope,
+		locator: context.getNodeParameter('albumId', scope.itemIndex, '') as INodeParameterResourceLocator | string,
+		whenEmpty: { message: 'No album chosen', description: 'Choose an album from the list, or give its ID or its name.' },
+		whenMissing: 'Choose the album from the list, or check its name in Procore.',
+	});
 }
 
 /** A cover image ID as Procore wants it, or a clear error. */

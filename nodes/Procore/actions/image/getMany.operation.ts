@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { albumLocator, companyLocator, projectLocator } from '../common.descriptions';
+import { albumLocator, companyLocator, projectLocator, returnAllOrLimit } from '../common.descriptions';
 import { makeLocator } from '../locator.builder';
 import type { RunContext } from '../../types';
 import { procoreDateTime, toInstant } from '../../helpers/dateTimes';
@@ -40,22 +40,7 @@ const dateTimeFilter = (displayName: string, name: string, description: string):
 const properties: INodeProperties[] = [
 	companyLocator,
 	projectLocator,
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: { show: { returnAll: [false] } },
-	},
+	...returnAllOrLimit,
 	{
 		displayName: 'Filters',
 		name: 'filters',

@@ -9,11 +9,10 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { albumLocator, companyLocator, imageLocator, locationLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
-import { findOrCreateAlbum } from '../../helpers/albums';
+import { existingAlbumId } from '../../helpers/albums';
 import { dynamicLocationRefused, locationIdForPath } from '../../helpers/imageCreation';
 import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
-import { requirePositiveId } from '../../helpers/locators';
 import { procoreRequest } from '../../transport';
 import { asNodeError } from '../../transport/errors';
 import { procorePath } from '../../transport/paths';
@@ -124,7 +123,18 @@ export async function execute(
 		});
 	}
 	if (fields.albumId !== undefined) {
-		image.image_category_id = await albumIdFor(this, run, fields.albumId, { itemIndex, companyId, projectId });
+		// The album to move the photo to: by ID, from the list, or by name (found, never created here).
+		image.image_category_id = await existingAlbumId(this, run, {
+			locator: fields.albumId,
+			itemIndex,
+			companyId,
+			projectId,
+			whenEmpty: {
+				message: 'Album is empty',
+				description: 'Choose the album to move the photo to, or remove Album from Update Fields.',
+			},
+			whenMissing: 'Choose the album from the list, or create it first with Album → Get or Create.',
+		});
 	}
 
 	// As in Create: a location path is found (or made) before the photo changes, so a project that
@@ -175,32 +185,4 @@ export async function execute(
 		throw asNodeError(node, error, itemIndex);
 	}
 	return [{ json: updated.body, pairedItem: { item: itemIndex } }];
-}
-
-/** The album to move the photo to: by ID, from the list, or by name (found, never created here). */
-async function albumIdFor(
-	context: IExecuteFunctions,
-	run: RunContext,
-	locator: INodeParameterResourceLocator,
-	scope: { itemIndex: number; companyId: string; projectId: string },
-): Promise<number> {
-	const node = context.getNode();
-	const value = typeof locator === 'object' && locator ? String(locator.value ?? '').trim() : String(locator ?? '').trim();
-	if (!value) {
-		throw new NodeOperationError(node, 'Album is empty', {
-			itemIndex: scope.itemIndex,
-			description: 'Choose the album to move the photo to, or remove Album from Update Fields.',
-		});
-	}
-	if (typeof locator !== 'object' || locator.mode !== 'name') {
-		return Number(requirePositiveId(node, value, 'Album ID', scope.itemIndex));
-	}
-	const found = await findOrCreateAlbum(context, run, { ...scope, name: value, createIfMissing: false });
-	if (!found) {
-		throw new NodeOperationError(node, `Project ${scope.projectId} has no album named "${value}"`, {
-			itemIndex: scope.itemIndex,
-			description: 'Choose the album from the list, or create it first with Album → Get or Create.',
-		});
-	}
-	return found.album.id;
 }
