@@ -55,9 +55,11 @@ test('a new budget lets requests go at once', async () => {
 	expect(budget.waitNeeded()).toBe(0);
 });
 
+// A process alone: the first answer of each window counts no more requests than this process sent
+// (a window of 3 here), or the budget would take it for one of several sharing the token (below).
 test('requests in flight count against what remains, until their answers come', async () => {
 	const budget = new RateBudget();
-	await answered(budget, window(SPIKE, 2, 10));
+	await answered(budget, window(3, 2, 10));
 	const log: string[] = [];
 	await Promise.all([ask(budget, 'a', log), ask(budget, 'b', log)]);
 	// Two in flight and two remaining: the next must wait for the reset.
@@ -92,8 +94,8 @@ describe('answers that arrive out of order', () => {
 		const budget = new RateBudget();
 		await Promise.all([budget.acquire(NOW + 1000), budget.acquire(NOW + 1000)]);
 		// The second request's answer (1 left) comes before the first's (2 left).
-		budget.settle(window(SPIKE, 1, 10));
-		budget.settle(window(SPIKE, 2, 10));
+		budget.settle(window(3, 1, 10));
+		budget.settle(window(3, 2, 10));
 		expect(budget.waitNeeded()).toBe(0);
 		await budget.acquire(NOW + 1000);
 		expect(budget.waitNeeded()).toBe(10_000);
@@ -115,7 +117,7 @@ describe('answers that arrive out of order', () => {
 
 	test('answers without rate-limit headers change nothing but the count in flight', async () => {
 		const budget = new RateBudget();
-		await answered(budget, window(SPIKE, 1, 10));
+		await answered(budget, window(2, 1, 10));
 		await answered(budget, {});
 		await answered(budget, { 'x-rate-limit-remaining': 'many', 'x-rate-limit-reset': '0' });
 		expect(budget.waitNeeded()).toBe(0);
@@ -209,21 +211,21 @@ describe('probing an unknown window', () => {
 		expect(log).toEqual(['a @0']);
 		// Two remain in this window: b and c go, d waits for the reset.
 		await jest.advanceTimersByTimeAsync(30);
-		learn(budget, window(SPIKE, 2, 10));
+		learn(budget, window(3, 2, 10));
 		await jest.advanceTimersByTimeAsync(0);
 		expect(log).toEqual(['a @0', 'b @80', 'c @80']);
 		// At the reset the window is unknown again and b and c are still in flight: d waits for an
 		// answer, which reports the new window.
 		await jest.advanceTimersByTimeAsync(10_000);
 		expect(log).toEqual(['a @0', 'b @80', 'c @80']);
-		learn(budget, window(SPIKE, 24, 20));
+		learn(budget, window(3, 2, 20));
 		await Promise.all(asked);
 		expect(log).toEqual(['a @0', 'b @80', 'c @80', 'd @10080']);
 	});
 
 	test('after every known window has reset, one request probes again', async () => {
 		const budget = new RateBudget({ probeUnknownWindow: true });
-		await answered(budget, window(SPIKE, 20, 10));
+		await answered(budget, window(SPIKE, 24, 10));
 		await jest.advanceTimersByTimeAsync(10_000);
 		const log: string[] = [];
 		void ask(budget, 'a', log);
@@ -271,5 +273,96 @@ describe("Procore's clock, from the Date header", () => {
 		// Rounding to whole seconds and delays keep the largest recent sample.
 		budget.settle(dateHeader(-60_700, now), now);
 		expect(budget.serverNow(now)).toBe(now - 60_000);
+	});
+});
+
+/**
+ * Several processes on one token (n8n's queue mode, README "Running at scale"): each has its own
+ * budget and nothing in common but Procore's answers. A process that sees signs of others spreads
+ * what remains of the spike window over the time to its reset; a process alone does not (it would
+ * lose the start of each window, README "Benchmark").
+ */
+describe('other processes on the same token', () => {
+	/** Procore's count for one spike window, shared by every process that sends on the token. */
+	function procoreWindow(resetInSeconds: number) {
+		let count = 0;
+		return () => {
+			count++;
+			return window(SPIKE, Math.max(0, SPIKE - count), resetInSeconds);
+		};
+	}
+
+	/** Starts `count` acquires on a budget and records when each went, in ms after NOW. */
+	function sendMany(budget: RateBudget, count: number, went: number[]) {
+		return Promise.all(Array.from({ length: count }, () => budget.acquire(NOW + 600_000).then(() => went.push(Date.now() - NOW))));
+	}
+
+	test("the first answer of a window counts more requests than this process sent: it spreads the rest, the other doesn't know yet", async () => {
+		const procore = procoreWindow(10);
+		const first = new RateBudget({ probeUnknownWindow: true });
+		const second = new RateBudget({ probeUnknownWindow: true });
+		// Each sends its one request while the window is unknown.
+		await first.acquire(NOW + 1000);
+		await second.acquire(NOW + 1000);
+		first.settle(procore()); // 24 left: all of it this process's own
+		second.settle(procore()); // 23 left, but this process sent only one
+		const wentFirst: number[] = [];
+		const wentSecond: number[] = [];
+		const all = Promise.all([sendMany(first, 3, wentFirst), sendMany(second, 3, wentSecond)]);
+		await jest.advanceTimersByTimeAsync(10_000);
+		await all;
+		expect(wentFirst).toEqual([0, 0, 0]);
+		// 23 left over 10 s: one about every 10 s / 23.
+		expect(wentSecond[0]).toBeGreaterThanOrEqual(400);
+		expect(wentSecond[1] - wentSecond[0]).toBeGreaterThanOrEqual(400);
+		expect(wentSecond[2] - wentSecond[1]).toBeGreaterThanOrEqual(400);
+	});
+
+	test('alone across a reset: requests sent just before it and counted in the new window are its own', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		await answered(budget, window(SPIKE, 24, 10));
+		await jest.advanceTimersByTimeAsync(9_900);
+		// Three go just before the reset; Procore counts them in the next window.
+		await Promise.all([0, 1, 2].map(() => budget.acquire(NOW + 60_000)));
+		await jest.advanceTimersByTimeAsync(200);
+		for (const remaining of [24, 23, 22]) budget.settle(window(SPIKE, remaining, 20));
+		const went: number[] = [];
+		await sendMany(budget, 5, went);
+		expect(went).toEqual([10_100, 10_100, 10_100, 10_100, 10_100]);
+	});
+
+	test('a second answer in one window saying nothing remains: someone sent past its count, and the next window is spread', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		await answered(budget, window(SPIKE, 24, 10));
+		// It sends all 24 that remain; Procore's count reaches 0 one request early and stops there
+		// (another process sent one), so the drop equals what this process sent: only the second
+		// "0 remaining" (a 429) tells.
+		await Promise.all(Array.from({ length: 24 }, () => budget.acquire(NOW + 1000)));
+		for (let remaining = 22; remaining >= 0; remaining--) budget.settle(window(SPIKE, remaining, 10));
+		budget.settle(window(SPIKE, 0, 10));
+		// The next window: the probe's answer says 24 remain, and they are spread, not sent at once.
+		await jest.advanceTimersByTimeAsync(10_000);
+		await answered(budget, window(SPIKE, 24, 20));
+		const went: number[] = [];
+		const all = sendMany(budget, 3, went);
+		await jest.advanceTimersByTimeAsync(10_000);
+		await all;
+		expect(went[0]).toBeGreaterThanOrEqual(10_400);
+		expect(went[2] - went[0]).toBeGreaterThanOrEqual(800);
+	});
+
+	test('a process alone, window after window, sends what remains at once', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		for (let windowIndex = 0; windowIndex < 3; windowIndex++) {
+			const procore = procoreWindow(10 * (windowIndex + 1));
+			const start = Date.now();
+			await budget.acquire(start + 1000);
+			budget.settle(procore());
+			const went: number[] = [];
+			await sendMany(budget, 24, went);
+			expect(went.every((at) => at === start - NOW)).toBe(true);
+			for (let i = 0; i < 24; i++) budget.settle(procore());
+			await jest.advanceTimersByTimeAsync(10_000);
+		}
 	});
 });

@@ -42,12 +42,23 @@ export class RateBudget {
 
 	/**
 	 * Until when other processes are known to draw from the same token (n8n's queue-mode workers,
-	 * a second n8n): the answers said fewer requests remain than this process has sent. They share
-	 * nothing with this one but Procore's headers, so each spreads what remains of a short window
-	 * over the time left instead of sending it at once; the processes then slow each other down
-	 * through the count they all see, and the window runs out only when it resets.
+	 * a second n8n). They share nothing with this one but Procore's headers, so each spreads what
+	 * remains of a short window over the time left instead of sending it at once; the processes
+	 * then slow each other down through the count they all see, and the window runs out only when
+	 * it resets. Three signs of them, each impossible for a process alone (settle()):
+	 * - the first answer of a new window counts more requests spent than this process has sent
+	 *   since the last window reset;
+	 * - within a window, the count drops by more than this process had answered or in flight;
+	 * - a second answer in one window says nothing remains (a 429: someone sent past the count
+	 *   this process kept, and Procore's count stops at 0, so the drop alone would not show it).
 	 */
 	private sharedUntil = 0;
+
+	/** When this process sent its recent requests (ms, this machine's clock), oldest first. */
+	private readonly sentAt: number[] = [];
+
+	/** Per limit, when its last known window reset (this machine's clock), kept after the window is gone. */
+	private readonly lastResetAt = new Map<number, number>();
 
 	/** When this process last sent a request. */
 	private lastSentAt = 0;
@@ -149,6 +160,8 @@ export class RateBudget {
 					this.waiting.shift();
 					this.inFlight++;
 					this.lastSentAt = now;
+					this.sentAt.push(now);
+					while (this.sentAt.length > SENT_KEPT || now - this.sentAt[0] > SHARED_MEMORY_MS) this.sentAt.shift();
 					first.go();
 					continue;
 				}
@@ -204,20 +217,37 @@ export class RateBudget {
 		// apart by Procore's own reset second: the same reset converted to this machine's clock
 		// moves by milliseconds as the clock offset is refined, and must not look like a new window.
 		let current: RateWindow | undefined;
+		const now = Date.now();
 		if (!known || reset > known.reset) {
-			current = { remaining, reset, resetAt, answered: 1, firstRemaining: remaining };
+			current = { remaining, reset, resetAt, answered: 1, firstRemaining: remaining, emptyAnswers: 0 };
 			this.windows.set(key, current);
+			const previousResetAt = this.lastResetAt.get(key);
+			this.lastResetAt.set(key, resetAt);
+			// Procore counts this window's requests from its start; this process's own among them
+			// were sent after the last window reset (a second's margin for the clocks), or were
+			// still on their way then (those in flight and this one, however long ago they left).
+			// More spent than that is someone else. Only short windows: an hourly window may well
+			// have been used earlier in the hour, and nothing spreads it anyway.
+			if (Number.isFinite(limit) && resetAt - now <= SPREAD_HORIZON_MS) {
+				const since = previousResetAt === undefined ? -Infinity : previousResetAt - CLOCK_MARGIN_MS;
+				const sentSince = this.sentAt.filter((sentAt) => sentAt >= since).length;
+				const own = sentSince + Math.min(this.inFlight + 1, this.sentAt.length - sentSince);
+				if (limit - remaining > own) this.sharedUntil = now + SHARED_MEMORY_MS;
+			}
 		} else if (reset === known.reset) {
 			known.remaining = Math.min(known.remaining, remaining);
 			known.answered++;
 			current = known;
 		}
+		if (!current) return;
 		// Since this process's first answer in the window, Procore counted more requests than this
 		// process has had answered since or has in flight: someone else uses the token. (What was
 		// spent before that first answer proves nothing: it may have been this process's own.)
-		if (current && current.firstRemaining - current.remaining > current.answered - 1 + this.inFlight) {
-			this.sharedUntil = Date.now() + SHARED_MEMORY_MS;
+		if (current.firstRemaining - current.remaining > current.answered - 1 + this.inFlight) {
+			this.sharedUntil = now + SHARED_MEMORY_MS;
 		}
+		// Alone, this process sends no more than remains: only the last of them hears "0 remaining".
+		if (remaining === 0 && ++current.emptyAnswers > 1) this.sharedUntil = now + SHARED_MEMORY_MS;
 	}
 
 	private wakeAnswerWaiters(): void {
@@ -242,6 +272,8 @@ interface RateWindow {
 	answered: number;
 	/** The remaining count of the first of them. */
 	firstRemaining: number;
+	/** Answers in the window that said nothing remains. */
+	emptyAnswers: number;
 }
 
 /** Windows that reset within this long are spread while others share the token (Procore's spike window is 10 s). */
@@ -249,6 +281,12 @@ const SPREAD_HORIZON_MS = 60_000;
 
 /** How long other users of the token are remembered after the last sign of them. */
 const SHARED_MEMORY_MS = 120_000;
+
+/** Sends remembered to tell this process's requests in a window from others' (Procore's spike limit is 25). */
+const SENT_KEPT = 1000;
+
+/** Sends this long before a window's reset may still have been counted in the next one (clocks, delays). */
+const CLOCK_MARGIN_MS = 1000;
 
 /** Answers whose Date header tells Procore's clock: enough to find a sample close to a whole second. */
 const CLOCK_SAMPLES = 16;
