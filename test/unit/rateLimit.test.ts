@@ -237,6 +237,21 @@ describe('probing an unknown window', () => {
 		expect(log).toEqual(['a @10000', 'b @10000']);
 	});
 
+	test('a known hourly window does not stop the probe when the spike window resets', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		await answered(budget, window(HOURLY, 3000, 1800));
+		await answered(budget, window(SPIKE, 23, 10));
+		await jest.advanceTimersByTimeAsync(10_000);
+		const log: string[] = [];
+		const asked = ['a', 'b', 'c'].map((name) => ask(budget, name, log));
+		await jest.advanceTimersByTimeAsync(0);
+		// Plenty left this hour, but nothing is known of the next 10 s: one goes and the others wait.
+		expect(log).toEqual(['a @10000']);
+		learn(budget, window(SPIKE, 24, 20));
+		await Promise.all(asked);
+		expect(log).toEqual(['a @10000', 'b @10000', 'c @10000']);
+	});
+
 	test('answers without rate-limit headers end the probing: requests go at once', async () => {
 		const budget = new RateBudget({ probeUnknownWindow: true });
 		await answered(budget, { date: new Date(NOW).toUTCString() });

@@ -25,14 +25,25 @@ export class RateBudget {
 	private answerWaiters: Array<() => void> = [];
 
 	/**
-	 * True while requests must wait for an answer rather than for a time: no window is known
-	 * (expired windows are dropped first) and a request is already in flight to learn it.
+	 * True while requests must wait for an answer rather than for a time: a request is already in
+	 * flight to learn the window, and either no window is known (expired windows are dropped
+	 * first) or a short window has reset and no answer has told the new one since. The second case
+	 * matters when an hourly window is known too: it says little about the next 10 s, and without
+	 * a probe every waiting request would go the moment the spike window resets.
 	 */
 	private awaitingAnswer(now: number): boolean {
 		if (!this.options.probeUnknownWindow || !this.answersReportWindows || this.inFlight === 0) return false;
 		for (const [limit, window] of this.windows) if (window.resetAt <= now) this.windows.delete(limit);
-		return this.windows.size === 0;
+		if (this.windows.size === 0) return true;
+		for (const window of this.windows.values()) if (window.resetAt - now <= SPREAD_HORIZON_MS) return false;
+		return this.lastShortResetAt > this.liveNewsAt;
 	}
+
+	/** When the latest short window (one that resets within SPREAD_HORIZON_MS) resets, this machine's clock. */
+	private lastShortResetAt = 0;
+
+	/** When an answer last reported a window that had not reset yet. */
+	private liveNewsAt = 0;
 
 	/**
 	 * Procore reports whichever window is closest to running out: the 10-second spike window or
@@ -240,6 +251,8 @@ export class RateBudget {
 			current = known;
 		}
 		if (!current) return;
+		if (current.resetAt > now) this.liveNewsAt = now;
+		if (current.resetAt - now <= SPREAD_HORIZON_MS) this.lastShortResetAt = Math.max(this.lastShortResetAt, current.resetAt);
 		// Since this process's first answer in the window, Procore counted more requests than this
 		// process has had answered since or has in flight: someone else uses the token. (What was
 		// spent before that first answer proves nothing: it may have been this process's own.)
