@@ -48,6 +48,8 @@ export interface ProcoreConnection {
 }
 
 export const DEFAULT_MAX_WAIT_SECONDS = 300;
+/** How many times a request refused with 401 after n8n's refresh is sent again before the credential is called dead. */
+export const MAX_UNAUTHORIZED_RESENDS = 3;
 /** How long a picker may take before it says so: nobody waits minutes for a list. */
 export const INTERACTIVE_TIMEOUT_MS = 10_000;
 
@@ -257,6 +259,7 @@ async function sendWithRetries<T>(
 	// A request that creates something and met Procore's 500 is sent once more at most (after the
 	// look-up found nothing): a value Procore always answers with 500 then fails fast, with its words.
 	let serverErrors = 0;
+	let unauthorizedResends = 0;
 	for (let attempt = 0; ; attempt++) {
 		try {
 			await budget.acquire(deadline, resolved.interactive);
@@ -308,8 +311,14 @@ async function sendWithRetries<T>(
 		// Procore answered, so n8n holds a token now: the others need not wait for this one's retries.
 		firstTokenAnswered?.();
 		if (failure.statusCode === 401) {
-			// n8n has already refreshed the token and retried once; a second 401 means the
-			// credential itself no longer works.
+			// n8n has already refreshed the token (or read the one another process stored) and sent
+			// the request once more. That answer can still be a 401: with many requests in flight the
+			// new token may die before the re-sent one lands (a token that expires every N requests),
+			// and n8n 2.x does not send a multipart body again at all after refreshing (n8n-core,
+			// request-helpers/oauth.js, hasSingleUseBody). A 401 proves Procore did nothing, so the
+			// request goes again through n8n, which reads the stored token or refreshes again, a few
+			// times; only then does a 401 mean the credential itself no longer works.
+			if (unauthorizedResends++ < MAX_UNAUTHORIZED_RESENDS) continue;
 			const credentialError = fail(failure);
 			credentialFailures.add(credentialError);
 			throw credentialError;
