@@ -166,6 +166,33 @@ describe('Image → Get Many: paging', () => {
 		expect(calls.every((call) => call.query.project_id === HARBOR_TOWER && call.headers['procore-company-id'] === ACME)).toBe(true);
 	});
 
+	test('Return All reads the pages after the first a few at a time, and keeps them in order', async () => {
+		// 450 photos are 5 pages: page 1 says Total, then pages 2 to 5 go out together (PAGES_AT_ONCE
+		// is 4), each answered after 300 ms, so they leave within a fraction of one answer's time.
+		const added = addImages(450);
+		emu.configure({ latencyMs: 300 });
+		try {
+			const result = await run({ operation: 'getMany', returnAll: true });
+			expect(result.error).toBeUndefined();
+			expect(ids(result.items)).toEqual(added.map((image) => image.id).reverse());
+		} finally {
+			emu.configure({ latencyMs: 0 });
+		}
+		const calls = listCalls();
+		expect(calls.map((call) => call.query.page).sort()).toEqual(['1', '2', '3', '4', '5']);
+		const first = calls.find((call) => call.query.page === '1')!;
+		const rest = calls.filter((call) => call.query.page !== '1').map((call) => call.at);
+		expect(Math.min(...rest) - first.at).toBeGreaterThanOrEqual(290);
+		expect(Math.max(...rest) - Math.min(...rest)).toBeLessThan(250);
+	});
+
+	test('a Limit below a page asks Procore for no more than it keeps', async () => {
+		addImages(30);
+		const result = await run({ operation: 'getMany', returnAll: false, limit: 7 });
+		expect(result.items).toHaveLength(7);
+		expect(listCalls().map((call) => [call.query.page, call.query.per_page])).toEqual([['1', '7']]);
+	});
+
 	test('Limit stops at the limit, reading no page more than needed', async () => {
 		addImages(230);
 		const fifty = await run({ operation: 'getMany', returnAll: false, limit: 50 });
