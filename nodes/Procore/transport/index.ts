@@ -440,6 +440,11 @@ function waitTooLong(
 		itemIndex: request.itemIndex,
 		action: request.action,
 	});
+	if (failure && failure.statusCode === undefined) {
+		// Procore asked for nothing: the connection failed, and the next try would come too late.
+		error.description = `Trying again would take longer than the node may still wait (Maximum Wait is ${limitSeconds} s). ${error.description ?? ''}`.trim();
+		return error;
+	}
 	error.message = `${request.action ? `${request.action}: ` : ''}Procore asked to wait ${waitSeconds} s, longer than the node may still wait (Maximum Wait is ${limitSeconds} s)`;
 	error.description = `Procore is throttling this app. Raise Maximum Wait in Advanced Options, send fewer items at once, or run the workflow again later.`;
 	return error;
