@@ -1,8 +1,21 @@
 import type { IExecuteFunctions, IHttpRequestOptions, INodeType } from 'n8n-workflow';
 
-import { runNode } from '../engine';
+import { binaryDataService, runNode } from '../engine';
 import { expectEveryPhotoOnce, photos } from './batches';
-import { createParameters, procoreCredential, procoreNode, rl, userLogin, useEmulator } from './fixtures';
+import {
+	ACME,
+	createParameters,
+	HARBOR_TOWER,
+	jpegBytes,
+	photoItem,
+	procoreCredential,
+	procoreNode,
+	rl,
+	serviceAccount,
+	sha256,
+	userLogin,
+	useEmulator,
+} from './fixtures';
 
 /**
  * The node under n8n 1.x's way of handing failures over (issue #13 item 4), imitated on n8n 2.41's
@@ -150,5 +163,42 @@ describe("n8n 1.x's helpers (imitated)", () => {
 		expect(emu.stats.imagesCreated).toBe(0);
 		expect(emu.stats.refreshAttempts).toBe(1);
 		expect(emu.requests.filter((request) => request.listener === 'api').length).toBeLessThanOrEqual(5);
+	});
+
+	test('a 401 on a file link comes back as an answer: n8n is asked to renew, the link is read again, the bytes arrive', async () => {
+		const bytes = jpegBytes(2000);
+		const uploaded = await runNode({
+			nodeType: procoreNode,
+			credentialTypes: [procoreCredential],
+			parameters: createParameters() as never,
+			inputItems: [photoItem(bytes, 'n8n1-link.jpg')] as never,
+			credentials: { procoreOAuth2Api: serviceAccount(emu) as never },
+		});
+		if (uploaded.error) throw uploaded.error;
+		emu.reset();
+		emu.faults.inject({ listener: 'api', method: 'GET', path: '/file-links/*', status: 401 });
+		const result = await runNode({
+			nodeType: procoreOnN8n1,
+			credentialTypes: [procoreCredential],
+			parameters: {
+				resource: 'image',
+				operation: 'download',
+				companyId: rl(ACME),
+				projectId: rl(HARBOR_TOWER),
+				imageId: rl(String(uploaded.items[0].json.id)),
+				size: 'original',
+				binaryPropertyName: 'data',
+			} as never,
+			inputItems: [{ json: {} }],
+			credentials: { procoreOAuth2Api: serviceAccount(emu) as never },
+		});
+		expect(result.error).toBeUndefined();
+		const binary = result.items[0].binary?.data;
+		const received = binary ? await binaryDataService().getAsBuffer(binary) : Buffer.alloc(0);
+		expect(sha256(received)).toBe(sha256(bytes));
+		const linkCalls = emu.requests.filter((request) => request.listener === 'api' && request.path.startsWith('/file-links/'));
+		expect(linkCalls.map((call) => call.status)).toEqual([401, 302]);
+		// The token itself was good (only the link refused it): n8n's look at /me needed no renewal.
+		expect(apiRequests('GET', '/rest/v1.0/me').map((probe) => probe.status)).toEqual([200]);
 	});
 });
