@@ -220,9 +220,9 @@ describe(`Procore's faults on n8n ${lib.N8N_VERSION}`, () => {
 		return result;
 	}
 
-	test('429, 503, 500, an answer lost after the photo was made, storage dropping an upload, tokens expiring every 15 requests: 12 photos, each once', async () => {
+	test('429, 503, 500, an answer lost after the photo was made, storage dropping an upload, tokens expiring every 8 requests: 12 photos, each once', async () => {
 		emu.reset();
-		emu.configure({ tokenExpiresAfterRequests: 15 });
+		emu.configure({ tokenExpiresAfterRequests: 8 });
 		const images = /^\/rest\/v1\.0\/images$/;
 		emu.faults.inject({ method: 'POST', path: images, status: 429, resetInSeconds: 2 });
 		emu.faults.inject({ method: 'POST', path: /\/uploads$/, status: 503, retryAfterSeconds: 2 });
