@@ -258,7 +258,7 @@ const refreshTurns = new Map<string, { underway?: Promise<void>; endedAt: number
  * when its helper fails): one small request, GET /me, that n8n may fail, so that n8n refreshes and
  * stores the new token. One at a time per credential: items that met the same expired token wait
  * for it instead of each refreshing (Procore's refresh tokens are single use, docs/procore-api.md
- * §3: a second refresh with the same one fails), and a request sent before the last refresh ended
+ * §1: a second refresh with the same one fails), and a request sent before the last refresh ended
  * needs none, it goes again with the stored token. A refresh n8n could not make stops the run.
  */
 export async function refreshTurn(
