@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the pinned n8n used by the end-to-end tests, the demo, `npm run dev` and the benchmark,
 # once, into a cache folder outside the repository; later runs reuse it. Prints where it is.
+# Another version: `scripts/install-n8n.sh 1.123.81` (or N8N_VERSION=1.123.81), each in its own folder.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/node24.sh"
-N8N_VERSION="${N8N_VERSION:-2.41.1}"
+N8N_VERSION="${1:-${N8N_VERSION:-2.41.1}}"
 dir="$PROCORE_CACHE/n8n-$N8N_VERSION"
 if [ -x "$dir/node_modules/.bin/n8n" ] && [ -f "$dir/.ready" ]; then
   echo "$dir"; exit 0
@@ -37,10 +38,20 @@ wait_or_tick() {
 
 # --ignore-scripts: the Kafka node's install script downloads from the internet, which fails here.
 # The two native addons n8n itself needs are rebuilt from source below, offline.
+# n8n 1.x's nodes-base takes xlsx from a URL outside the registry, which cannot be reached here;
+# the registry's xlsx 0.18.5 stands in for it (npm applies overrides only from the top package.json).
+if [ "${N8N_VERSION%%.*}" = "1" ]; then
+  printf '{ "private": true, "overrides": { "xlsx": "0.18.5" } }\n' >"$dir/package.json"
+fi
 echo "Downloading n8n and its packages from the npm registry ..." >&2
 with_progress downloading npm install --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error "n8n@$N8N_VERSION"
-echo "Building n8n's native addons (sqlite3, isolated-vm) for Node $(node --version), about 1-2 minutes ..." >&2
-with_progress building bash -c 'cd "$1" && npm rebuild sqlite3 isolated-vm' _ "$dir"
+# n8n 1.x has no isolated-vm: only the addons that are there are built.
+addons=""
+for addon in sqlite3 isolated-vm; do
+  [ -d "$dir/node_modules/$addon" ] && addons="$addons $addon"
+done
+echo "Building n8n's native addons ($addons ) for Node $(node --version), about 1-2 minutes ..." >&2
+with_progress building bash -c 'cd "$1" && shift && npm rebuild "$@"' _ "$dir" $addons
 touch "$dir/.ready"
 echo "n8n $N8N_VERSION is ready ($(du -sh "$dir" | cut -f1), $((SECONDS - started)) s)" >&2
 echo "$dir"

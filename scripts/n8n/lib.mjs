@@ -13,6 +13,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const PACKAGE = 'n8n-nodes-procore';
 export const NODE_TYPE = `${PACKAGE}.procore`;
 export const ENCRYPTION_KEY = 'n8n-nodes-procore-local-test-key';
+/** The n8n the tests run on: scripts/install-n8n.sh installs it (N8N_VERSION=1.123.81 for the latest 1.x). */
+export const N8N_VERSION = process.env.N8N_VERSION || '2.41.1';
+export const N8N_MAJOR = Number(N8N_VERSION.split('.')[0]);
 
 // Everything this process puts in the temporary folder (packed tarballs, n8n user folders, browser
 // profiles) and every n8n it starts is recorded here, so that nothing is left behind however the
@@ -117,7 +120,8 @@ export function n8nEnv(userFolder, extra = {}) {
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
-		N8N_DISABLED_MODULES: 'mcp-registry',
+		// n8n 1.x has no such module and refuses to start when told to disable it.
+		...(N8N_MAJOR >= 2 ? { N8N_DISABLED_MODULES: 'mcp-registry' } : {}),
 		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_SECURE_COOKIE: 'false',
 		N8N_LOG_LEVEL: 'warn',

@@ -8,7 +8,7 @@ import { createImage, userLogin, useEmulator } from './fixtures';
  * again itself, a few times, before it calls the credential dead. An inline upload's multipart body
  * is sent again whole each time: its file part reads the binary afresh (transport/storage.ts,
  * streamedFile).
- * Procore's refresh tokens are single use (docs/procore-api.md §3): the chain must never break.
+ * Procore's refresh tokens are single use (docs/procore-api.md §1): the chain must never break.
  */
 const emu = useEmulator();
 

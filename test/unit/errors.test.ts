@@ -137,6 +137,23 @@ describe('failureFromError', () => {
 		expect(failureFromError(Object.assign(new Error('Client authentication failed'), { code: 'EAUTH', status: 401 }))).toEqual({});
 	});
 
+	test("n8n 1.x's NodeApiError, which keeps only httpCode (and a JSON body in context.data): the status or the network code", () => {
+		// n8n-workflow 1.x: the HTTP client's error is gone (`cause` is reset by a class field), the
+		// message is n8n's generic one; httpCode holds the status, or the network code.
+		const shaped = (httpCode: string | null, data?: unknown) =>
+			Object.assign(new Error('n8n generic message'), { name: 'NodeApiError', httpCode, cause: undefined, context: data ? { data } : {} });
+		expect(failureFromError(shaped('422', { errors: { name: ['is taken'] } }))).toEqual({
+			statusCode: 422,
+			body: { errors: { name: ['is taken'] } },
+			headers: {},
+		});
+		expect(failureFromError(shaped('ECONNRESET'))).toEqual({ code: 'ECONNRESET' });
+		expect(failureFromError(shaped('ETIMEDOUT'))).toEqual({ code: 'ETIMEDOUT' });
+		// @n8n/client-oauth2's refused refresh (code EAUTH) is a credential problem, not the network.
+		expect(failureFromError(shaped('EAUTH'))).toEqual({});
+		expect(failureFromError(shaped(null))).toEqual({});
+	});
+
 	test('decodes an arraybuffer body', () => {
 		const data = new TextEncoder().encode('{"error":"nope"}');
 		expect(procoreErrorText(failureFromError({ response: { status: 404, data, headers: {} } }).body)).toBe('nope');

@@ -3,7 +3,13 @@ import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { PROCORE_ENVIRONMENTS } from './environments';
 import { asNodeError, failureFromError, headerValue, procoreErrorText, type ProcoreFailure } from './errors';
-import { CREDENTIAL_TYPE, type ProcoreConnection } from './index';
+import {
+	ANSWER_EVERY_STATUS,
+	CREDENTIAL_TYPE,
+	MAX_UNAUTHORIZED_RESENDS,
+	refreshTurn,
+	type ProcoreConnection,
+} from './index';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
 import { backoffMs, MAX_ATTEMPTS, verdictFor } from './retry';
 
@@ -262,9 +268,11 @@ export async function openFileLink(
 		// The node follows the redirect itself, below, so the token cannot go along.
 		disableFollowRedirect: true,
 		sendCredentialsOnCrossOriginRedirect: false,
-		// Answers are looked at here; only 401 is left to n8n, which then refreshes the token once.
-		ignoreHttpStatusErrors: { ignore: true, except: [401] },
+		// Answers are looked at here; only 401 is left to n8n, which then refreshes the token once
+		// (n8n 2.x; on 1.x a 401 comes back as an answer, see ANSWER_EVERY_STATUS).
+		...ANSWER_EVERY_STATUS,
 	};
+	let unauthorizedResends = 0;
 	for (let attempt = 0; ; attempt++) {
 		try {
 			await budget.acquire(deadline, connection.interactive);
@@ -283,6 +291,7 @@ export async function openFileLink(
 		}
 		let response: StreamResponse | undefined;
 		let failure: ProcoreFailure;
+		const sentAt = Date.now();
 		try {
 			response = (await context.helpers.httpRequestWithAuthentication.call(
 				context,
@@ -348,7 +357,14 @@ export async function openFileLink(
 				},
 				request,
 			);
-		if (failure.statusCode === 401 || verdict.kind !== 'retry' || attempt + 1 >= MAX_ATTEMPTS) throw giveUp();
+		if (failure.statusCode === 401) {
+			// As for every Procore request (transport/index.ts): sent again a few times through n8n,
+			// after n8n refreshed the token, before the credential counts as dead.
+			if (unauthorizedResends++ >= MAX_UNAUTHORIZED_RESENDS) throw giveUp();
+			if (response) await refreshTurn(context, connection, { companyId, sentAt, deadline, itemIndex: request.itemIndex });
+			continue;
+		}
+		if (verdict.kind !== 'retry' || attempt + 1 >= MAX_ATTEMPTS) throw giveUp();
 		if (verdict.notBeforeMs) budget.blockUntil(verdict.notBeforeMs);
 		if (now + verdict.waitMs > deadline) throw giveUp();
 		await sleep(verdict.waitMs);

@@ -227,11 +227,34 @@ export function toProcoreApiError(
 	});
 }
 
+/** What @n8n/client-oauth2 calls a refused token request: a credential problem, not the network. */
+const OAUTH_CLIENT_ERROR_CODE = 'EAUTH';
+
 /**
  * Finds the HTTP status, body and headers inside whatever n8n's helpers threw (an axios error,
  * or a NodeApiError wrapping one, depending on the n8n version).
  */
 export function failureFromError(error: unknown): ProcoreFailure {
+	return failureInChain(error) ?? failureFromNodeApiError(error) ?? {};
+}
+
+/**
+ * n8n 1.x's NodeApiError keeps no trace of the HTTP client's error (its `cause` is a class field
+ * that the constructor's `super` call sets and the field then resets), only what it read from it:
+ * `httpCode` (the status, or a network code such as ECONNRESET) and, for a JSON answer, the body
+ * in `context.data`. Its message is n8n's generic one; a network code found here keeps a lost
+ * connection from passing for a credential problem.
+ */
+function failureFromNodeApiError(error: unknown): ProcoreFailure | undefined {
+	if (!error || typeof error !== 'object') return undefined;
+	const { httpCode, context } = error as { httpCode?: unknown; context?: { data?: unknown } };
+	if (typeof httpCode !== 'string') return undefined;
+	if (/^\d{3}$/.test(httpCode)) return { statusCode: Number(httpCode), body: context?.data, headers: {} };
+	if (/^E[A-Z_]+$/.test(httpCode) && httpCode !== OAUTH_CLIENT_ERROR_CODE) return { code: httpCode };
+	return undefined;
+}
+
+function failureInChain(error: unknown): ProcoreFailure | undefined {
 	const seen = new Set<unknown>();
 	let current: unknown = error;
 	while (current && typeof current === 'object' && !seen.has(current)) {
@@ -257,7 +280,7 @@ export function failureFromError(error: unknown): ProcoreFailure {
 		}
 		current = candidate.cause ?? candidate.errorResponse;
 	}
-	return {};
+	return undefined;
 }
 
 function bodyText(data: unknown): unknown {

@@ -2,6 +2,7 @@ import type {
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestMethods,
+	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
@@ -222,6 +223,87 @@ export function isCredentialFailure(error: unknown): boolean {
 }
 
 /**
+ * Every answer comes back from n8n's helper with its status, headers and body, and is judged here:
+ * how n8n wraps a failed request differs between its versions (n8n 1.x's NodeApiError drops the
+ * HTTP client's error, its status, headers and body with it). 401 is the exception where n8n
+ * honours it (2.x): n8n refreshes the token only when its helper fails with a 401. n8n 1.x reads
+ * any value here as "ignore every status", so there a 401 comes back as an answer, unrefreshed, and
+ * the node asks n8n to refresh (refreshTurn).
+ */
+export const ANSWER_EVERY_STATUS: Pick<IHttpRequestOptions, 'ignoreHttpStatusErrors'> = {
+	ignoreHttpStatusErrors: { ignore: true, except: [401] },
+};
+
+export function isSuccess(statusCode: number): boolean {
+	return statusCode >= 200 && statusCode < 300;
+}
+
+/** The error for a credential n8n itself could not use: no item can get past it, so the run stops. */
+export function credentialFailure(context: ProcoreContext, error: unknown, itemIndex?: number): NodeOperationError {
+	const credentialError = new NodeOperationError(context.getNode(), (error as Error).message, {
+		description:
+			(error as { description?: string }).description ??
+			'Open the Procore credential: reconnect it (Authorization Code) or check the client ID and secret (Client Credentials).',
+		itemIndex,
+	});
+	credentialFailures.add(credentialError);
+	return credentialError;
+}
+
+/** Per credential: the refresh under way, and when the last one ended. */
+const refreshTurns = new Map<string, { underway?: Promise<void>; endedAt: number }>();
+
+/**
+ * Has n8n refresh the token after a 401 that came back as an answer (n8n 1.x, which refreshes only
+ * when its helper fails): one small request, GET /me, that n8n may fail, so that n8n refreshes and
+ * stores the new token. One at a time per credential: items that met the same expired token wait
+ * for it instead of each refreshing (Procore's refresh tokens are single use, docs/procore-api.md
+ * §1: a second refresh with the same one fails), and a request sent before the last refresh ended
+ * needs none, it goes again with the stored token. A refresh n8n could not make stops the run.
+ */
+export async function refreshTurn(
+	context: ProcoreContext,
+	connection: ProcoreConnection,
+	request: { companyId?: string; sentAt: number; deadline: number; itemIndex?: number },
+): Promise<void> {
+	const key = connection.budgetKey;
+	const turn = refreshTurns.get(key) ?? { endedAt: 0 };
+	refreshTurns.set(key, turn);
+	if (turn.underway) return await turn.underway;
+	if (turn.endedAt > request.sentAt) return;
+	const budget = rateBudgetFor(`${key}|${request.companyId ?? ''}`);
+	turn.underway = (async () => {
+		try {
+			await budget.acquire(request.deadline, connection.interactive);
+			const answer = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, {
+				method: 'GET',
+				baseURL: connection.apiBaseUrl,
+				url: '/rest/v1.0/me',
+				headers: {
+					Accept: 'application/json',
+					...(request.companyId ? { 'Procore-Company-Id': request.companyId } : {}),
+				},
+				json: true,
+				returnFullResponse: true,
+			})) as ProcoreResponse<unknown>;
+			budget.settle(answer.headers);
+		} catch (error) {
+			if (error instanceof BudgetExceeded) return;
+			const failure = failureFromError(error);
+			budget.settle(failure.headers);
+			// Any answer, even another 401, leaves the judging to the request sent again.
+			if (failure.statusCode === undefined && failure.code === undefined) {
+				throw credentialFailure(context, error, request.itemIndex);
+			}
+		} finally {
+			turn.endedAt = Date.now();
+			turn.underway = undefined;
+		}
+	})();
+	return await turn.underway;
+}
+
+/**
  * One authenticated call to the Procore REST API: within the shared rate budget, retried where
  * that is safe, and with every failure turned into a clear error.
  */
@@ -268,6 +350,8 @@ async function sendWithRetries<T>(
 			throw asNodeError(context.getNode(), error, request.itemIndex);
 		}
 		let failure: ProcoreFailure;
+		let answeredUnauthorized = false;
+		const sentAt = Date.now();
 		try {
 			const response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, {
 				method: request.method,
@@ -281,6 +365,7 @@ async function sendWithRetries<T>(
 				},
 				json: true,
 				returnFullResponse: true,
+				...ANSWER_EVERY_STATUS,
 				// Procore's file URLs redirect to storage; the token must never follow them there.
 				sendCredentialsOnCrossOriginRedirect: false,
 				// A file sent inline is streamed; following redirects would keep all of it in memory
@@ -291,34 +376,33 @@ async function sendWithRetries<T>(
 				...(resolved.interactive ? { timeout: INTERACTIVE_TIMEOUT_MS } : {}),
 			})) as ProcoreResponse<T>;
 			budget.settle(response.headers);
-			return response;
+			if (isSuccess(response.statusCode)) return response;
+			failure = { statusCode: response.statusCode, body: response.body, headers: response.headers };
+			answeredUnauthorized = response.statusCode === 401;
 		} catch (error) {
 			failure = failureFromError(error);
 			budget.settle(failure.headers);
 			if (failure.statusCode === undefined && failure.code === undefined) {
 				// Not an HTTP failure: n8n itself refused (credential not connected, refresh token
 				// revoked, token fetch failed...). No item can get past that.
-				const credentialError = new NodeOperationError(context.getNode(), (error as Error).message, {
-					description:
-						(error as { description?: string }).description ??
-						'Open the Procore credential: reconnect it (Authorization Code) or check the client ID and secret (Client Credentials).',
-					itemIndex: request.itemIndex,
-				});
-				credentialFailures.add(credentialError);
-				throw credentialError;
+				throw credentialFailure(context, error, request.itemIndex);
 			}
 		}
 		// Procore answered, so n8n holds a token now: the others need not wait for this one's retries.
 		firstTokenAnswered?.();
 		if (failure.statusCode === 401) {
-			// n8n has already refreshed the token (or read the one another process stored) and sent
-			// the request once more. That answer can still be a 401: with many requests in flight the
-			// new token may die before the re-sent one lands (a token that expires every N requests),
-			// and n8n 2.x does not send a multipart body again at all after refreshing (n8n-core,
-			// request-helpers/oauth.js, hasSingleUseBody). A 401 proves Procore did nothing, so the
-			// request goes again through n8n, which reads the stored token or refreshes again, a few
-			// times; only then does a 401 mean the credential itself no longer works.
-			if (unauthorizedResends++ < MAX_UNAUTHORIZED_RESENDS) continue;
+			// n8n 2.x has already refreshed the token (or read the one another process stored) and
+			// sent the request once more; n8n 1.x gave the 401 back as it came, and the node has n8n
+			// refresh now (refreshTurn). The next answer can still be a 401: with many requests in
+			// flight the new token may die before the re-sent one lands (a token that expires every N
+			// requests). A 401 proves Procore did nothing, so the request goes again through n8n,
+			// which reads the stored token or refreshes again, a few times; only then does a 401 mean
+			// the credential itself no longer works.
+			if (unauthorizedResends++ < MAX_UNAUTHORIZED_RESENDS) {
+				// A 401 that came back as an answer was not refreshed by n8n (n8n 1.x: see ANSWER_EVERY_STATUS).
+				if (answeredUnauthorized) await refreshTurn(context, resolved, { companyId, sentAt, deadline, itemIndex: request.itemIndex });
+				continue;
+			}
 			const credentialError = fail(failure);
 			credentialFailures.add(credentialError);
 			throw credentialError;
@@ -356,6 +440,11 @@ function waitTooLong(
 		itemIndex: request.itemIndex,
 		action: request.action,
 	});
+	if (failure && failure.statusCode === undefined) {
+		// Procore asked for nothing: the connection failed, and the next try would come too late.
+		error.description = `Trying again would take longer than the node may still wait (Maximum Wait is ${limitSeconds} s). ${error.description ?? ''}`.trim();
+		return error;
+	}
 	error.message = `${request.action ? `${request.action}: ` : ''}Procore asked to wait ${waitSeconds} s, longer than the node may still wait (Maximum Wait is ${limitSeconds} s)`;
 	error.description = `Procore is throttling this app. Raise Maximum Wait in Advanced Options, send fewer items at once, or run the workflow again later.`;
 	return error;

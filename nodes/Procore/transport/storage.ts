@@ -139,9 +139,11 @@ async function sendToStorage(
 	for (let attempt = 1; ; attempt++) {
 		let failure: ProcoreFailure;
 		try {
-			return (await context.helpers.httpRequest({
+			const response = (await context.helpers.httpRequest({
 				...options,
 				returnFullResponse: true,
+				// Every answer comes back as it is and is judged here, the same on every n8n version.
+				ignoreHttpStatusErrors: true,
 				// Storage answers XML or nothing; keep it as text for error messages.
 				json: false,
 				encoding: 'text',
@@ -151,7 +153,9 @@ async function sendToStorage(
 				// memory. A signed storage address answers or refuses, it does not redirect (Procore
 				// returns the bucket's own endpoint, docs/procore-api.md §7), so nothing is given up.
 				disableFollowRedirect: true,
-			})) as { headers: Record<string, string>; statusCode: number };
+			})) as { body: unknown; headers: Record<string, string>; statusCode: number };
+			if (response.statusCode >= 200 && response.statusCode < 300) return response;
+			failure = { statusCode: response.statusCode, body: response.body, headers: response.headers };
 		} catch (error) {
 			failure = failureFromError(error);
 		}
