@@ -18,8 +18,10 @@
 // workflow setting "Save Successful Production Executions" off, and the same burst goes into n8n's
 // own Webhook node as the baseline of what n8n does on this machine. Figures, not pass/fail.
 //   node scripts/bench/burst.mjs                  every case
-//   BURST_EVENTS=50 node scripts/bench/burst.mjs  smaller bursts
+//   BURST_EVENTS=50 node scripts/bench/burst.mjs  smaller bursts (BURST_SECONDS=30: spread wider;
+//                                                 BURST_FETCH_RECORD=false: without reading the record)
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +30,13 @@ import * as lib from '../n8n/lib.mjs';
 
 const PROJECT = 2001;
 const EVENTS = Number(process.env.BURST_EVENTS ?? 200);
-const SPREAD_MS = 10_000;
+const SPREAD_MS = Number(process.env.BURST_SECONDS ?? 10) * 1000;
 const DUPLICATE_RUN_EVENTS = Math.ceil(EVENTS / 2);
 const DUPLICATED = Math.ceil(DUPLICATE_RUN_EVENTS / 4);
 const LATE_COPY_MS = 3_000;
 const GOAL_MS = 1_000;
+/** BURST_FETCH_RECORD=false turns "Fetch the Record" off, to see what reading the record costs. */
+const FETCH_RECORD = process.env.BURST_FETCH_RECORD !== 'false';
 /** Procore fails a delivery not answered 2xx within 5 s (docs/procore-api.md §11). */
 const PROCORE_TIMEOUT_MS = 5_000;
 
@@ -78,6 +82,17 @@ function deliver(url, headers, payload) {
 	});
 }
 
+/** CPU time (user + system, ms) a process has used so far; undefined where /proc is missing. */
+function cpuMs(pid) {
+	try {
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		// utime and stime, fields 14 and 15 of proc(5), in clock ticks (100 a second on Linux).
+		return (Number(fields[11]) + Number(fields[12])) * 10;
+	} catch {
+		return undefined;
+	}
+}
+
 /** Where the workflows report each execution: `{photo, record, execution}` per POST. */
 async function startSink() {
 	const reports = [];
@@ -120,6 +135,7 @@ async function settled(reports, from, expected) {
 async function burst(ctx, target, name, photoIds, copies = new Map()) {
 	const { hook, emu, sink } = ctx;
 	const from = sink.reports.length;
+	const cpuBefore = cpuMs(ctx.n8nPid);
 	const interval = SPREAD_MS / photoIds.length;
 	const start = performance.now();
 	const answers = [];
@@ -137,6 +153,7 @@ async function burst(ctx, target, name, photoIds, copies = new Map()) {
 		}),
 	);
 	const reports = await settled(sink.reports, from, photoIds.length);
+	const cpuUsed = cpuMs(ctx.n8nPid) - cpuBefore;
 	const given = reports.map((report) => Number(report.photo));
 	const wanted = new Set(photoIds);
 	const times = answers.map((answer) => answer.ms);
@@ -151,6 +168,7 @@ async function burst(ctx, target, name, photoIds, copies = new Map()) {
 		'record fetched': target.fetches ? reports.filter((report) => Number(report.record) === Number(report.photo)).length : '-',
 		lost: photoIds.filter((id) => !given.includes(id)).length,
 		duplicated: given.length - new Set(given).size + given.filter((id) => !wanted.has(id)).length,
+		'n8n CPU ms per event': Number.isFinite(cpuUsed) ? Math.round(cpuUsed / photoIds.length) : '-',
 		'last execution s': reports.length ? ((Math.max(...reports.map((report) => report.at)) - start) / 1000).toFixed(1) : '-',
 		[`goal < ${GOAL_MS} ms`]: slowest < GOAL_MS ? 'met' : 'NOT met',
 		...(failures.length ? { failures: failures.join('; ') } : {}),
@@ -163,7 +181,7 @@ async function burst(ctx, target, name, photoIds, copies = new Map()) {
  */
 export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.buildAndPack() } = {}) {
 	const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-	console.log(`\nBurst: Procore Trigger (webhook, Fetch the Record on) in n8n started as a server; ${EVENTS} events over ${SPREAD_MS / 1000} s, and ${DUPLICATE_RUN_EVENTS} with ${DUPLICATED} delivered twice`);
+	console.log(`\nBurst: Procore Trigger (webhook, Fetch the Record ${FETCH_RECORD ? 'on' : 'off'}) in n8n started as a server; ${EVENTS} events over ${SPREAD_MS / 1000} s, and ${DUPLICATE_RUN_EVENTS} with ${DUPLICATED} delivered twice`);
 	const emu = await lib.startEmulator();
 	const sink = await startSink();
 	const userFolder = lib.makeUserFolder(tarball, 'procore-bench-burst-');
@@ -176,19 +194,25 @@ export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.build
 			photoIds.push(emu.createImageAs({ filename: `burst-${String(i).padStart(3, '0')}.jpg`, size: 256 }).id);
 		}
 		const port = await lib.freePort();
-		n8n = await lib.startN8n(n8nDir, userFolder, port, {}, { onOutput: (chunk) => (log = (log + chunk).slice(-20_000)) });
+		// n8n's own default SQLite pool size, 3 (scripts/n8n/lib.mjs sets 2 for the tests).
+		n8n = await lib.startN8n(n8nDir, userFolder, port, { DB_SQLITE_POOL_SIZE: '3' }, { onOutput: (chunk) => (log = (log + chunk).slice(-20_000)) });
 		const baseUrl = `http://127.0.0.1:${port}`;
 		const cookie = await lib.setUpOwner(baseUrl);
 		const rest = async (method, path, body) => {
-			const response = await fetch(`${baseUrl}/rest${path}`, {
-				method,
-				headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'bench' },
-				...(body === undefined ? {} : { body: JSON.stringify(body) }),
-			});
-			const text = await response.text();
-			if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-			const parsed = text ? JSON.parse(text) : {};
-			return parsed.data ?? parsed;
+			// After a burst n8n may answer 503 "Database is not ready!" for a while (its SQLite health
+			// check timed out under the load); it recovers by itself.
+			for (const deadline = Date.now() + 120_000; ; await sleep(1_000)) {
+				const response = await fetch(`${baseUrl}/rest${path}`, {
+					method,
+					headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'bench' },
+					...(body === undefined ? {} : { body: JSON.stringify(body) }),
+				});
+				const text = await response.text();
+				if (response.status === 503 && Date.now() < deadline) continue;
+				if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+				const parsed = text ? JSON.parse(text) : {};
+				return parsed.data ?? parsed;
+			}
 		};
 		const credential = await lib.createCredential(baseUrl, cookie, lib.emulatorCredential(emu));
 		const rl = (value) => ({ __rl: true, mode: 'id', value });
@@ -227,7 +251,7 @@ export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.build
 					name: 'Procore Trigger',
 					type: 'n8n-nodes-procore.procoreTrigger',
 					typeVersion: 1,
-					parameters: { companyId: rl('1001'), projectId: rl(String(PROJECT)), resourceName: 'Images', events: ['create'], options: { fetchRecord: true } },
+					parameters: { companyId: rl('1001'), projectId: rl(String(PROJECT)), resourceName: 'Images', events: ['create'], options: { fetchRecord: FETCH_RECORD } },
 					credentials: { procoreOAuth2Api: { id: credential.id, name: credential.name } },
 				},
 				'$json.resource_id',
@@ -240,7 +264,7 @@ export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.build
 				await sleep(250);
 			}
 			const hook = emu.webhooks.hooks(PROJECT)[0];
-			return { workflow, hook, url: hook.destinationUrl, fetches: true };
+			return { workflow, hook, url: hook.destinationUrl, fetches: FETCH_RECORD };
 		};
 		/** n8n's own Webhook node answering at once: what this n8n on this machine does without the Procore Trigger. */
 		const webhookNode = async (saveSuccessful) => {
@@ -255,7 +279,7 @@ export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.build
 			return { workflow, url: `${baseUrl}/webhook/${path}`, fetches: false };
 		};
 
-		const ctx = { emu, sink, nextEvent: 1 };
+		const ctx = { emu, sink, nextEvent: 1, n8nPid: n8n.child.pid };
 		const rows = [];
 		const batches = [photoIds.slice(0, EVENTS), photoIds.slice(EVENTS, 2 * EVENTS)];
 		for (const saveSuccessful of [true, false]) {
