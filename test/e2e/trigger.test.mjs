@@ -205,9 +205,14 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		const activatedAt = Date.now();
 
 		const firstWave = [photo('crane-morning.jpg'), photo('crane-noon.jpg')];
-		const items = async () => {
+		/** The items of the finished poll executions; undefined while one is still running. */
+		const items = async ({ allFinished = false } = {}) => {
 			const found = [];
 			for (const run of await executionsOf(workflow.id)) {
+				if (['new', 'running', 'waiting'].includes(run.status)) {
+					if (allFinished) return undefined;
+					continue;
+				}
 				if (run.status !== 'success') throw new Error(`poll execution ${run.id} ended "${run.status}"; n8n said:\n${n8nLog()}`);
 				const execution = await rest('GET', `/executions/${run.id}`);
 				const data = flatted.parse(execution.data);
@@ -224,7 +229,7 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		console.log(`  polling: ${((Date.now() - activatedAt) / 1000).toFixed(1)} s from activation to the second photos`);
 
 		await rest('POST', `/workflows/${workflow.id}/deactivate`, {});
-		const found = await items();
+		const found = await waitFor('every poll execution to finish', () => items({ allFinished: true }));
 		// Exactly the photos added after activation, each once: the ones from before never, and the
 		// first ones not again in the poll that found the later one.
 		const expected = [...firstWave, ...secondWave];
