@@ -16,7 +16,8 @@
 // (docs/procore-api.md §11). Goal: slowest answer under 1 s.
 // Each case runs twice: with n8n saving every successful execution (its default) and with the
 // workflow setting "Save Successful Production Executions" off, and the same burst goes into n8n's
-// own Webhook node as the baseline of what n8n does on this machine. Figures, not pass/fail.
+// own Webhook node, without and with a Header Auth credential checking the Authorization header, as
+// the baseline of what n8n does on this machine. Figures, not pass/fail.
 //   node scripts/bench/burst.mjs                  every case
 //   BURST_EVENTS=50 node scripts/bench/burst.mjs  smaller bursts (BURST_SECONDS=30: spread wider;
 //                                                 BURST_FETCH_RECORD=false: without reading the record)
@@ -266,12 +267,23 @@ export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.build
 			const hook = emu.webhooks.hooks(PROJECT)[0];
 			return { workflow, hook, url: hook.destinationUrl, fetches: FETCH_RECORD };
 		};
-		/** n8n's own Webhook node answering at once: what this n8n on this machine does without the Procore Trigger. */
-		const webhookNode = async (saveSuccessful) => {
+		/**
+		 * n8n's own Webhook node answering at once: what this n8n on this machine does without the
+		 * Procore Trigger. With `secret`, it checks the Authorization header with a Header Auth
+		 * credential, as a user receiving Procore's deliveries that way would.
+		 */
+		const webhookNode = async (saveSuccessful, secret) => {
 			const path = `burst-baseline-${randomUUID()}`;
+			const headerAuth = secret && (await lib.createCredential(baseUrl, cookie, { name: `Procore deliveries ${path}`, type: 'httpHeaderAuth', data: { name: 'Authorization', value: secret } }));
 			const workflow = await activate(
-				`Burst: n8n Webhook node${saveSuccessful ? '' : ', successful executions not saved'}`,
-				{ name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} } },
+				`Burst: n8n Webhook node${secret ? ', Header Auth' : ''}${saveSuccessful ? '' : ', successful executions not saved'}`,
+				{
+					name: 'Webhook',
+					type: 'n8n-nodes-base.webhook',
+					typeVersion: 2,
+					parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', ...(secret ? { authentication: 'headerAuth' } : {}), options: {} },
+					...(secret ? { credentials: { httpHeaderAuth: { id: headerAuth.id, name: headerAuth.name } } } : {}),
+				},
 				'$json.body.resource_id',
 				saveSuccessful,
 			);
@@ -295,9 +307,11 @@ export async function burstBench({ n8nDir = lib.ensureN8n(), tarball = lib.build
 			await rest('POST', `/workflows/${ours.workflow.id}/deactivate`, {});
 			// n8n deletes the hook just after it answers; the next trigger's hook must be the only one.
 			for (const deadline = Date.now() + 30_000; emu.webhooks.hooks(PROJECT).length > 0 && Date.now() < deadline; ) await sleep(250);
-			const plain = await webhookNode(saveSuccessful);
-			rows.push(await burst(ctx, plain, `n8n Webhook node (baseline), ${EVENTS} events, executions ${saved}`, batches[saveSuccessful ? 0 : 1]));
-			await rest('POST', `/workflows/${plain.workflow.id}/deactivate`, {});
+			for (const secret of [undefined, ctx.hook.destinationHeaders.Authorization]) {
+				const plain = await webhookNode(saveSuccessful, secret);
+				rows.push(await burst(ctx, plain, `n8n Webhook node${secret ? ', Header Auth' : ''} (baseline), ${EVENTS} events, executions ${saved}`, batches[saveSuccessful ? 0 : 1]));
+				await rest('POST', `/workflows/${plain.workflow.id}/deactivate`, {});
+			}
 		}
 
 		console.log(`${when} UTC, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average at the end ${loadavg().map((load) => load.toFixed(1)).join(' ')}, Node ${process.version}`);
