@@ -1,11 +1,11 @@
 // Both Procore triggers in one running n8n 2.41.1 (`n8n start`) with the package installed from its
 // tarball, run side by side so that the polling trigger's minute costs no extra time:
 //   - Procore Trigger (webhooks): a workflow activated through n8n's REST API makes its hook in the
-//     emulator, photos added to the project start one execution each holding exactly that photo,
-//     and deactivation leaves no hook behind;
-//   - Procore Photos Trigger (polling): photos there before activation are not news, photos added
-//     after it come out once each, with their files byte for byte, a later poll gives only the
-//     photos added since.
+//     emulator, photos uploaded through the Procore node by another workflow start one execution
+//     each holding exactly that photo, its file byte for byte, and deactivation leaves no hook behind;
+//   - Procore Photos Trigger (polling): photos there before activation are not news, photos
+//     uploaded through the Procore node after it come out once each, with their files byte for
+//     byte, and a later poll gives only the photos added since.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -78,6 +78,70 @@ async function waitFor(what, check, timeoutMs = 30_000) {
 	}
 }
 
+/**
+ * A workflow that uploads the photo it is sent through the Procore node (Image → Create, Direct
+ * Upload): n8n's Webhook node takes the file (its Content-Disposition names it) and answers with
+ * the Procore node's output, the new photo. This is how photos land in Procore in these tests, as
+ * in a user's other workflow. Returns a function that uploads one photo and gives its record.
+ */
+async function uploadThroughProcoreNode(credential, { companyId, projectId, album }) {
+	const path = `e2e-upload-${randomUUID()}`;
+	const rl = (value, mode = 'id') => ({ __rl: true, mode, value });
+	const workflow = await rest('POST', '/workflows', {
+		name: `Upload to Procore (${projectId})`,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		connections: { Webhook: { main: [[{ node: 'Procore', type: 'main', index: 0 }]] } },
+		nodes: [
+			{
+				id: randomUUID(),
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: randomUUID(),
+				parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'firstEntryJson', options: {} },
+			},
+			{
+				id: randomUUID(),
+				name: 'Procore',
+				type: lib.NODE_TYPE,
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: {
+					resource: 'image',
+					operation: 'create',
+					companyId: rl(companyId),
+					projectId: rl(projectId),
+					uploadMethod: 'direct',
+					binaryPropertyName: 'data',
+					albumId: rl(album, 'name'),
+					createAlbumIfMissing: true,
+				},
+				credentials: { procoreOAuth2Api: { id: credential.id, name: credential.name } },
+			},
+		],
+	});
+	const activated = await rest('POST', `/workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
+	assert.equal(activated.active, true);
+	return async (filename, bytes) => {
+		// n8n registers a production webhook right after activation; until then it answers 404.
+		const answer = await waitFor(`n8n to take ${filename}`, async () => {
+			const response = await fetch(`${baseUrl}/webhook/${path}`, {
+				method: 'POST',
+				headers: { 'Content-Type': 'image/jpeg', 'Content-Disposition': `attachment; filename="${filename}"` },
+				body: bytes,
+			});
+			if (response.status === 404) return undefined;
+			return { status: response.status, text: await response.text() };
+		});
+		assert.equal(answer.status, 200, `uploading ${filename}: ${answer.text}\nn8n said:\n${n8nLog()}`);
+		const record = JSON.parse(answer.text);
+		assert.equal(record.filename, filename);
+		return record;
+	};
+}
+
 // The polling test waits for n8n's poll minutes; the webhook test runs meanwhile in the same n8n.
 describe('both triggers in one n8n', { concurrency: true }, () => {
 	test('Procore Trigger: activate, three photos, three executions with exactly those photos, deactivate: no hook left', async () => {
@@ -101,7 +165,7 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 						projectId: rl(String(PROJECT)),
 						resourceName: 'Images',
 						events: ['create'],
-						options: { fetchRecord: true },
+						options: { fetchRecord: true, downloadPhoto: true },
 					},
 					credentials: { procoreOAuth2Api: { id: credential.id, name: credential.name } },
 				},
@@ -118,8 +182,15 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		assert.match(hooks[0].destinationUrl, /^http:\/\/localhost:\d+\/webhook\/[0-9a-f-]+\/webhook$/);
 		assert.deepEqual(emu.webhooks.triggers(hooks[0].id).map((t) => `${t.resourceName} ${t.eventType}`), ['Images create']);
 
-		const names = ['north.jpg', 'south.jpg', 'crane.jpg'];
-		const photoIds = names.map((filename) => emu.createImageAs({ filename, size: 2048 }).id);
+		// The photos come from another workflow, through the Procore node.
+		const upload = await uploadThroughProcoreNode(credential, { companyId: '1001', projectId: String(PROJECT), album: 'Trigger e2e' });
+		const sent = [];
+		for (const filename of ['north.jpg', 'south.jpg', 'crane.jpg']) {
+			const bytes = randomBytes(2_000 + filename.length * 97);
+			bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
+			const record = await upload(filename, bytes);
+			sent.push({ id: record.id, filename, sha256: sha256(bytes) });
+		}
 		await emu.webhooks.idle(30_000);
 		assert.deepEqual(emu.webhooks.deliveries().map((d) => d.status), ['successful', 'successful', 'successful']);
 
@@ -135,11 +206,16 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 			assert.equal(items.length, 1);
 			assert.equal(items[0].json.event_type, 'create');
 			assert.equal(items[0].json.record.id, items[0].json.resource_id);
+			const wanted = sent.find((photo) => photo.id === items[0].json.resource_id);
+			assert.ok(wanted, `an execution for photo ${items[0].json.resource_id}, which the test did not send`);
+			const file = await fetch(`${baseUrl}/rest/binary-data?id=${encodeURIComponent(items[0].binary.data.id)}&action=download`, { headers: { Cookie: cookie } });
+			assert.equal(file.status, 200, `binary data of ${wanted.filename}`);
+			assert.equal(sha256(Buffer.from(await file.arrayBuffer())), wanted.sha256, `${wanted.filename} byte for byte`);
 			seen.push([items[0].json.resource_id, items[0].json.record.filename]);
 		}
 		assert.deepEqual(
 			seen.sort((a, b) => a[0] - b[0]),
-			photoIds.map((id, index) => [id, names[index]]),
+			sent.map((photo) => [photo.id, photo.filename]).sort((a, b) => a[0] - b[0]),
 		);
 
 		await rest('POST', `/workflows/${workflow.id}/deactivate`, {});
@@ -166,6 +242,14 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		// There before activation: one from half a minute ago (inside the node's look-back window, so
 		// it is listed again by every poll and must be recognised) and one from just now.
 		const existing = [photo('old-survey.jpg', { createdAt: new Date(Date.now() - 30_000).toISOString() }), photo('old-gate.jpg')];
+		// Photos added after activation come from another workflow, through the Procore node.
+		const upload = await uploadThroughProcoreNode(credential, { companyId: '1002', projectId: String(POLL_PROJECT), album: 'Polling e2e' });
+		const uploaded = async (filename) => {
+			const bytes = randomBytes(3_000 + filename.length * 101);
+			bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
+			const record = await upload(filename, bytes);
+			return { id: record.id, filename, sha256: sha256(bytes) };
+		};
 
 		// n8n polls at least once a minute ("The polling interval is too short" below that). Two
 		// "Custom" poll times, each once a minute at a fixed second, as a user can set them in the
@@ -204,7 +288,7 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		await waitFor('the poll at activation', listedWithRange, 60_000);
 		const activatedAt = Date.now();
 
-		const firstWave = [photo('crane-morning.jpg'), photo('crane-noon.jpg')];
+		const firstWave = [await uploaded('crane-morning.jpg'), await uploaded('crane-noon.jpg')];
 		/** The items of the finished poll executions; undefined while one is still running. */
 		const items = async ({ allFinished = false } = {}) => {
 			const found = [];
@@ -224,7 +308,7 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		// A poll within 20 s, the other 20 s later; if the first came too early for them, the next one
 		// a minute later still finds them.
 		await waitFor('the first photos in a poll execution', async () => has(await items(), firstWave), 150_000);
-		const secondWave = [photo('crane-evening.jpg')];
+		const secondWave = [await uploaded('crane-evening.jpg')];
 		await waitFor('the later photo in a poll execution', async () => has(await items(), secondWave), 150_000);
 		console.log(`  polling: ${((Date.now() - activatedAt) / 1000).toFixed(1)} s from activation to the second photos`);
 
