@@ -5,7 +5,7 @@
 //
 //   npm run bench                  every case, 3 rounds (BENCH_ROUNDS=5 for more)
 //   npm run bench -- --quick       1 round, the 200-photo and 300 MB cases left out
-//   BENCH_CASES=latency,large      only these cases (latency, inline, large, memory, parallel, rate, photos)
+//   BENCH_CASES=latency,large      only these cases (latency, inline, large, memory, parallel, rate, photos, burst)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
@@ -542,17 +542,6 @@ try {
 		const share = ours.images / (ours.uploadS / 60) / ceiling;
 		goals.push({ goal: 'rate-bound: ≥ 100 % of the ceiling, 0 answers of 429 (default Parallel Items)', measured: `${fixed(share * 100, 0)}%, ${ours.rateLimited} × 429`, result: verdict(share >= 1 && ours.rateLimited === 0 && ours.images === 100) });
 	}
-	// Photos → Get Many and Download have their own bench (scripts/bench/photos.mjs): it gets the
-	// same context (n8n, the user folder with the credentials imported, the emulator, ROUNDS and
-	// `alternate`) and returns { report: [{ case, rows }], goals: [{ goal, measured, result }] }.
-	if (wanted('photos')) {
-		const photosBench = await import('./photos.mjs').catch((error) => (error.code === 'ERR_MODULE_NOT_FOUND' ? undefined : Promise.reject(error)));
-		if (photosBench?.run) {
-			const { report: photoReport = [], goals: photoGoals = [] } = await photosBench.run({ ...ctx, lib, alternate, median, rounds: ROUNDS, quick: QUICK, work });
-			report.push(...photoReport);
-			goals.push(...photoGoals);
-		}
-	}
 } finally {
 	await emu.close();
 	lib.removeFolder(userFolder);
@@ -564,4 +553,7 @@ if (profileRows) {
 }
 console.log('\nGoals (issue #12)');
 console.table(goals);
+// Photos → Get Many and Download, and the Procore Trigger's burst, have benches of their own that
+// start their own n8n (scripts/bench/photos.mjs, scripts/bench/burst.mjs); they run last.
 if (wanted('photos')) await (await import('./photos.mjs')).photosBench({ n8nDir, tarball });
+if (wanted('burst')) await (await import('./burst.mjs')).burstBench({ n8nDir, tarball });
