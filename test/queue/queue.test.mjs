@@ -1,7 +1,7 @@
-// n8n's queue mode, end to end: a real n8n 2.41.1 main process and two workers (`n8n worker`),
-// executions handed out through Redis, PostgreSQL as the database, binary data in the database
-// (the one mode every process can read without a shared disk), each process with its own user
-// folder as on separate machines, the package installed from its npm tarball in each. The example
+// n8n's queue mode, end to end: a real n8n 2.41.1 main process, two workers (`n8n worker`) and a
+// webhook processor (`n8n webhook`) that takes the webhook calls, executions handed out through
+// Redis, PostgreSQL as the database, binary data in the database (the one mode every process can
+// read without a shared disk), each process with its own user folder as on separate machines, the package installed from its npm tarball in each. The example
 // upload (examples/upload-photos.workflow.json) behind a webhook is started several times at once;
 // every photo must arrive byte-exact and once, and each worker must have run some of them.
 // Then the same under Procore's rate limit (one token shared by every process) and under a token
@@ -61,6 +61,8 @@ let emu;
 let photosRoot;
 let main;
 let mainPort;
+let webhookPort;
+let webhookProcessor;
 const workers = [];
 const startedAt = Date.now();
 /** Start-up steps with the time since the start, to see where a slow start goes. */
@@ -72,12 +74,12 @@ function psql(sql) {
 	return result.stdout.trim().split('\n').filter(Boolean).map((line) => line.split('|'));
 }
 
-async function startWorker(name) {
+async function startWorker(name, args = ['worker', '--concurrency=2'], extraEnv = {}) {
 	const userFolder = lib.makeUserFolder(tarball, `procore-queue-${name}-`);
 	const { node } = lib.node24();
 	const child = lib.trackProcess(
-		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'worker', '--concurrency=2'], {
-			env: lib.n8nEnv(userFolder, { ...services.env, ...(await lib.brokerPort()), N8N_LOG_LEVEL: 'info' }),
+		spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], {
+			env: lib.n8nEnv(userFolder, { ...services.env, ...(await lib.brokerPort()), N8N_LOG_LEVEL: 'info', ...extraEnv }),
 			stdio: ['ignore', 'pipe', 'pipe'],
 		}),
 	);
@@ -86,8 +88,18 @@ async function startWorker(name) {
 		stream.setEncoding('utf8');
 		stream.on('data', (chunk) => (worker.log += chunk));
 	}
-	workers.push(worker);
+	if (args[0] === 'worker') workers.push(worker);
 	return worker;
+}
+
+/**
+ * A webhook processor (`n8n webhook`): it answers the production webhooks and puts their executions
+ * in Redis for the workers; the main process, started without production webhooks, answers none.
+ */
+async function startWebhookProcessor() {
+	webhookPort = await lib.freePort();
+	webhookProcessor = await startWorker('webhook', ['webhook'], { N8N_PORT: String(webhookPort), N8N_LISTEN_ADDRESS: '127.0.0.1' });
+	return webhookProcessor;
 }
 
 /** A call to the main process's REST API as the logged-in owner; returns the answer's data. */
@@ -148,7 +160,7 @@ async function runBatches(label, batches, photosPerBatch, timeoutMs, query = '')
 	const executionsBefore = Number(psql('SELECT count(*) FROM execution_entity')[0][0]);
 	const started = Date.now();
 	const answers = await Promise.all(
-		batches.map((batch) => fetch(`http://127.0.0.1:${mainPort}/webhook/${WEBHOOK_PATH}?batch=${batch}${query}`, { method: 'POST' })),
+		batches.map((batch) => fetch(`http://127.0.0.1:${webhookPort}/webhook/${WEBHOOK_PATH}?batch=${batch}${query}`, { method: 'POST' })),
 	);
 	for (const answer of answers) assert.equal(answer.status, 200, `webhook answered ${answer.status}: ${await answer.text()}`);
 	await waitFor(
@@ -232,13 +244,16 @@ before(async () => {
 	step('database created, credential imported');
 	const workersReady = (async () => {
 		const started = [await startWorker('worker1'), await startWorker('worker2')];
+		const hooks = await startWebhookProcessor();
 		await waitFor('both workers to be ready', () => started.every((worker) => worker.log.includes('n8n worker is now ready')), 240_000);
 		step('workers ready');
+		await waitFor('the webhook processor to listen', () => hooks.log.includes('Webhook listener waiting for requests'), 240_000);
+		step('webhook processor ready');
 	})();
 	// Awaited below; a failure meanwhile must not count as unhandled.
 	workersReady.catch(() => {});
 	mainPort = await lib.freePort();
-	main = await lib.startN8n(n8nDir, mainFolder, mainPort, services.env);
+	main = await lib.startN8n(n8nDir, mainFolder, mainPort, { ...services.env, N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' });
 	step('main started');
 	const cookie = await lib.setUpOwner(`http://127.0.0.1:${mainPort}`);
 	const workflow = await mainRest(cookie, 'POST', '/workflows', queueWorkflow(photosRoot));
@@ -252,11 +267,12 @@ before(async () => {
 		() => psql(`SELECT count(*) FROM webhook_entity WHERE "webhookPath" = '${WEBHOOK_PATH}'`)[0][0] === '1',
 		60_000,
 	);
-	console.log(`  main + 2 workers up in ${((Date.now() - startedAt) / 1000).toFixed(0)} s (Redis :${services.redisPort}, PostgreSQL :${services.postgresPort})`);
+	console.log(`  main + 2 workers + webhook processor up in ${((Date.now() - startedAt) / 1000).toFixed(0)} s (Redis :${services.redisPort}, PostgreSQL :${services.postgresPort})`);
 });
 
 after(async () => {
 	for (const worker of workers) await lib.stopProcess(worker.child);
+	await lib.stopProcess(webhookProcessor?.child);
 	await lib.stopProcess(main?.child);
 	await emu?.close();
 	services?.stop();
@@ -264,7 +280,7 @@ after(async () => {
 	console.log(`  total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
 });
 
-describe('n8n queue mode: main + 2 workers, Redis, PostgreSQL, binary data in the database', () => {
+describe('n8n queue mode: main + 2 workers + webhook processor, Redis, PostgreSQL, binary data in the database', () => {
 	test('four executions at once spread over both workers; every photo arrives byte-exact, once', async () => {
 		emu.configure({ spikeLimit: 0, tokenExpiresAfterRequests: 0, latencyMs: 20 });
 		const result = await runBatches('4 × 10 photos', ['a1', 'a2', 'a3', 'a4'], 10, 180_000);
