@@ -44,6 +44,25 @@ describe('tokens that expire every 15 requests, 16 items at once', () => {
 	});
 });
 
+describe('tokens that expire every 10 requests, 16 items at once', () => {
+	// Each renewed token serves fewer requests than are in flight, so a request can meet a dead
+	// token again and again. While other requests get through, its 401s do not count against the
+	// credential (transport/index.ts, unauthorizedCounts): it goes again until it lands.
+	test('every photo created once, no refresh refused', async () => {
+		const items = photos(48, 'expiring-fast');
+		const run = await expiring(10, async () =>
+			await createImage({ uploadMethod: 'direct', advancedOptions: { parallelUploads: 16, maxWaitSeconds: 120 } }, items, {
+				credentials: userLogin(emu),
+			}),
+		);
+		expectEveryPhotoOnce(emu, items, run);
+		expect(emu.stats.refreshFailures).toBe(0);
+		// Some request met a 401 more than the few times a dead credential is given.
+		const unauthorized = emu.requests.filter((request) => request.listener === 'api' && request.status === 401).length;
+		expect(unauthorized).toBeGreaterThan(4);
+	});
+});
+
 describe('a 401 after the refresh', () => {
 	test('a revoked refresh token: one "reconnect" error, no photo, no request sent twice, the later items never sent', async () => {
 		const credentials = userLogin(emu);

@@ -7,7 +7,9 @@ import {
 	ANSWER_EVERY_STATUS,
 	CREDENTIAL_TYPE,
 	MAX_UNAUTHORIZED_RESENDS,
+	noteTokenAccepted,
 	refreshTurn,
+	unauthorizedCounts,
 	type ProcoreConnection,
 } from './index';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
@@ -339,7 +341,10 @@ export async function openFileLink(
 				// The token stays behind: storage gets a request without any credential.
 				return await fetchWithoutToken(context, next, request);
 			}
-			if (status >= 200 && status < 300) return opened(response);
+			if (status >= 200 && status < 300) {
+				noteTokenAccepted(connection);
+				return opened(response);
+			}
 			failure.body = await readSmall(response.body);
 		}
 		const now = Date.now();
@@ -360,7 +365,7 @@ export async function openFileLink(
 		if (failure.statusCode === 401) {
 			// As for every Procore request (transport/index.ts): sent again a few times through n8n,
 			// after n8n refreshed the token, before the credential counts as dead.
-			if (unauthorizedResends++ >= MAX_UNAUTHORIZED_RESENDS) throw giveUp();
+			if (unauthorizedCounts(connection, sentAt, deadline) && unauthorizedResends++ >= MAX_UNAUTHORIZED_RESENDS) throw giveUp();
 			if (response) await refreshTurn(context, connection, { companyId, sentAt, deadline, itemIndex: request.itemIndex });
 			continue;
 		}

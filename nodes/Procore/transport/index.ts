@@ -250,6 +250,25 @@ export function credentialFailure(context: ProcoreContext, error: unknown, itemI
 	return credentialError;
 }
 
+/** Per credential (its budget key): when Procore last accepted its token in this process. */
+const tokenAcceptedAt = new Map<string, number>();
+
+/** Records that Procore accepted the credential's token: any answer of 2xx proves it. */
+export function noteTokenAccepted(connection: ProcoreConnection): void {
+	tokenAcceptedAt.set(connection.budgetKey, Date.now());
+}
+
+/**
+ * Whether a 401 to a request sent at `sentAt` counts against the credential. Not while other
+ * requests of the same credential got through since: the token works, it is only being renewed
+ * under this request (many requests in flight against tokens that die after a number of requests,
+ * issue #13), so this one goes again as long as Maximum Wait allows. When nothing got through,
+ * the 401s count, and a few in a row mean the credential itself no longer works.
+ */
+export function unauthorizedCounts(connection: ProcoreConnection, sentAt: number, deadline: number): boolean {
+	return (tokenAcceptedAt.get(connection.budgetKey) ?? 0) <= sentAt || Date.now() >= deadline;
+}
+
 /** Per credential: the refresh under way, and when the last one ended. */
 const refreshTurns = new Map<string, { underway?: Promise<void>; endedAt: number }>();
 
@@ -376,7 +395,10 @@ async function sendWithRetries<T>(
 				...(resolved.interactive ? { timeout: INTERACTIVE_TIMEOUT_MS } : {}),
 			})) as ProcoreResponse<T>;
 			budget.settle(response.headers);
-			if (isSuccess(response.statusCode)) return response;
+			if (isSuccess(response.statusCode)) {
+				noteTokenAccepted(resolved);
+				return response;
+			}
 			failure = { statusCode: response.statusCode, body: response.body, headers: response.headers };
 			answeredUnauthorized = response.statusCode === 401;
 		} catch (error) {
@@ -396,9 +418,11 @@ async function sendWithRetries<T>(
 			// refresh now (refreshTurn). The next answer can still be a 401: with many requests in
 			// flight the new token may die before the re-sent one lands (a token that expires every N
 			// requests). A 401 proves Procore did nothing, so the request goes again through n8n,
-			// which reads the stored token or refreshes again, a few times; only then does a 401 mean
-			// the credential itself no longer works.
-			if (unauthorizedResends++ < MAX_UNAUTHORIZED_RESENDS) {
+			// which reads the stored token or refreshes again: for as long as other requests get
+			// through (unauthorizedCounts), else a few times; only then does a 401 mean the
+			// credential itself no longer works.
+			const counts = unauthorizedCounts(resolved, sentAt, deadline);
+			if (!counts || unauthorizedResends++ < MAX_UNAUTHORIZED_RESENDS) {
 				// A 401 that came back as an answer was not refreshed by n8n (n8n 1.x: see ANSWER_EVERY_STATUS).
 				if (answeredUnauthorized) await refreshTurn(context, resolved, { companyId, sentAt, deadline, itemIndex: request.itemIndex });
 				continue;
