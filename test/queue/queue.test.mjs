@@ -5,11 +5,14 @@
 // upload (examples/upload-photos.workflow.json) behind a webhook is started several times at once;
 // every photo must arrive byte-exact and once, and each worker must have run some of them.
 // Then the same under Procore's rate limit (one token shared by every process) and under a token
-// that expires every 30 requests (single-use refresh tokens). `npm run test:queue`.
+// that expires every 30 requests (single-use refresh tokens), and the Procore Trigger with its
+// deliveries answered by the webhook processor and its executions run by the workers.
+// `npm run test:queue`.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -63,6 +66,8 @@ let main;
 let mainPort;
 let webhookPort;
 let webhookProcessor;
+let ownerCookie;
+let flatted;
 const workers = [];
 const startedAt = Date.now();
 /** Start-up steps with the time since the start, to see where a slow start goes. */
@@ -97,7 +102,6 @@ async function startWorker(name, args = ['worker', '--concurrency=2'], extraEnv 
  * in Redis for the workers; the main process, started without production webhooks, answers none.
  */
 async function startWebhookProcessor() {
-	webhookPort = await lib.freePort();
 	webhookProcessor = await startWorker('webhook', ['webhook'], { N8N_PORT: String(webhookPort), N8N_LISTEN_ADDRESS: '127.0.0.1' });
 	return webhookProcessor;
 }
@@ -237,6 +241,11 @@ before(async () => {
 	const credential = lib.emulatorCredential(emu, { id: CREDENTIAL_ID, grantType: 'authorizationCode' });
 	credential.data.oauthTokenData = token;
 	const mainFolder = lib.makeUserFolder(tarball, 'procore-queue-main-');
+	// n8n keeps execution data in its "flatted" form; read it with n8n's own copy.
+	flatted = createRequire(join(n8nDir, 'node_modules', 'n8n', 'package.json'))('flatted');
+	// Webhooks are answered by the webhook processor: the URL the main process gives Procore's hook
+	// (WEBHOOK_URL, when it activates a Procore Trigger) names the processor's port.
+	webhookPort = await lib.freePort();
 	// The import creates n8n's tables; then the workers and the main process start together, and
 	// the workflow is created and published through the main process's REST API as the editor does
 	// (on this busy machine each n8n boot takes a while: the CLI's import and publish would be two more).
@@ -253,9 +262,11 @@ before(async () => {
 	// Awaited below; a failure meanwhile must not count as unhandled.
 	workersReady.catch(() => {});
 	mainPort = await lib.freePort();
-	main = await lib.startN8n(n8nDir, mainFolder, mainPort, { ...services.env, N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' });
+	const webhookUrl = `http://localhost:${webhookPort}/`;
+	main = await lib.startN8n(n8nDir, mainFolder, mainPort, { ...services.env, N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true', WEBHOOK_URL: webhookUrl, N8N_WEBHOOK_URL: webhookUrl });
 	step('main started');
 	const cookie = await lib.setUpOwner(`http://127.0.0.1:${mainPort}`);
+	ownerCookie = cookie;
 	const workflow = await mainRest(cookie, 'POST', '/workflows', queueWorkflow(photosRoot));
 	const activated = await mainRest(cookie, 'POST', `/workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
 	assert.equal(activated.active, true, `the workflow was not activated: ${JSON.stringify(activated)}`);
@@ -337,5 +348,82 @@ describe('n8n queue mode: main + 2 workers + webhook processor, Redis, PostgreSQ
 		);
 		assert.ok(share >= 0.85, `only ${(share * 100).toFixed(0)} % of the ceiling`);
 		assert.ok(rateLimitedShare <= 0.02, `${(rateLimitedShare * 100).toFixed(1)} % of requests answered 429`);
+	});
+
+	// Issue #13: the Procore Trigger in queue mode. The main process activates the workflow and
+	// makes the hook (its URL on the webhook processor); each delivery is answered by the webhook
+	// processor, which hands the execution to a worker. Procore delivers at least once: repeated
+	// deliveries (the same ulid) start nothing.
+	test('Procore Trigger through the webhook processor: one execution per event, on the workers, repeats ignored', async () => {
+		emu.configure({ spikeLimit: 0, tokenExpiresAfterRequests: 0, latencyMs: 0 });
+		emu.reset();
+		const PROJECT = 2001;
+		const rl = (value) => ({ __rl: true, mode: 'id', value });
+		const workflow = await mainRest(ownerCookie, 'POST', '/workflows', {
+			name: 'Queue mode: photos from Procore',
+			active: false,
+			settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all' },
+			connections: {},
+			nodes: [
+				{
+					id: 'b9d3c4a2-7e61-4f0a-8c55-1d2e3f4a5b6c',
+					name: 'Procore Trigger',
+					type: 'n8n-nodes-procore.procoreTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					webhookId: 'd7e8f9a0-1b2c-4d3e-8f4a-5b6c7d8e9f01',
+					parameters: {
+						companyId: rl('1001'),
+						projectId: rl(String(PROJECT)),
+						resourceName: 'Images',
+						events: ['create'],
+						options: { fetchRecord: true },
+					},
+					credentials: { procoreOAuth2Api: { id: CREDENTIAL_ID, name: 'Procore (local emulator)' } },
+				},
+			],
+		});
+		const activated = await mainRest(ownerCookie, 'POST', `/workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
+		assert.equal(activated.active, true);
+		await waitFor('the hook and its trigger', () => emu.webhooks.hooks(PROJECT).length === 1 && emu.webhooks.triggerRecords.size > 0, 60_000);
+		const [hook] = emu.webhooks.hooks(PROJECT);
+		assert.match(hook.destinationUrl, new RegExp(`^http://localhost:${webhookPort}/webhook/`), 'the hook does not name the webhook processor');
+
+		const finishedBefore = workers.map((worker) => finishedBy(worker).length);
+		// Three of the six events are delivered twice, as Procore may.
+		emu.webhooks.duplicateNext(3);
+		const photoIds = Array.from({ length: 6 }, (_, index) => emu.createImageAs({ filename: `queue-event-${index}.jpg`, size: 2048 }).id);
+		await emu.webhooks.idle(30_000);
+		const deliveries = emu.webhooks.deliveries();
+		assert.equal(deliveries.length, 9);
+		assert.deepEqual([...new Set(deliveries.map((delivery) => delivery.status))], ['successful']);
+
+		const query = `SELECT id, status FROM execution_entity WHERE "workflowId" = '${workflow.id}' ORDER BY id`;
+		await waitFor('six finished executions', () => {
+			const rows = psql(query);
+			return rows.length >= 6 && rows.every(([, status]) => !['new', 'running', 'waiting'].includes(status));
+		}, 60_000);
+		// Late repeats would show up a little later: give them the time.
+		await new Promise((resolve) => setTimeout(resolve, 2000));
+		const executions = psql(query);
+		assert.equal(executions.length, 6, `${executions.length} executions for 6 events`);
+		assert.deepEqual(executions.filter(([, status]) => status !== 'success'), []);
+		const seen = [];
+		for (const [id] of executions) {
+			const execution = await mainRest(ownerCookie, 'GET', `/executions/${id}`);
+			const items = flatted.parse(execution.data).resultData.runData['Procore Trigger'][0].data.main[0];
+			assert.equal(items.length, 1);
+			assert.equal(items[0].json.record.id, items[0].json.resource_id);
+			seen.push(items[0].json.resource_id);
+		}
+		assert.deepEqual(seen.sort((a, b) => a - b), [...photoIds].sort((a, b) => a - b));
+		// The workers ran them, not the webhook processor or the main process.
+		const ranOnWorkers = workers.flatMap((worker, index) => finishedBy(worker).slice(finishedBefore[index]));
+		for (const [id] of executions) assert.ok(ranOnWorkers.includes(id), `execution ${id} did not run on a worker`);
+
+		await mainRest(ownerCookie, 'POST', `/workflows/${workflow.id}/deactivate`, {});
+		await waitFor('the hook to go', () => emu.webhooks.hooks(PROJECT).length === 0, 30_000);
+		assert.deepEqual([...emu.webhooks.triggerRecords.values()], []);
+		assert.deepEqual(emu.errors, []);
 	});
 });
