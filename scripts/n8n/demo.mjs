@@ -32,7 +32,10 @@ try {
 
 	step('Running the workflow in n8n');
 	const started = Date.now();
-	const run = await lib.execute(n8nDir, userFolder, workflow.id);
+	// Read back from n8n's database: `n8n execute` can exit before its logger has printed the whole
+	// result, and a cut-off result once made this demo report five photos as missing (lib.mjs,
+	// executeAndRead).
+	const run = await lib.executeAndRead(n8nDir, userFolder, workflow.id);
 	const uploaded = lib.nodeOutput(run.data, 'Upload to Procore');
 	const error = lib.nodeError(run.data, 'Upload to Procore');
 	if (error || run.code !== 0) console.log(`  n8n reported: ${error?.message ?? run.stderr.slice(-800)}`);
