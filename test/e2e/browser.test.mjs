@@ -201,15 +201,22 @@ async function waitForValue(input, expected, what) {
 }
 
 /** Waits until an element's text matches, and returns the text. */
-async function waitForText(locator, pattern, what) {
+/**
+ * Waits until the locator's text matches every pattern. n8n's panels render long output in
+ * pieces, so the first field can be on screen before the later ones (a CI run once read the
+ * JSON view when it had reached "size" but not yet "filename").
+ */
+async function waitForText(locator, patterns, what) {
+	const wanted = [patterns].flat();
 	const deadline = Date.now() + 30_000;
 	let text;
 	while (Date.now() < deadline) {
 		text = await locator.innerText().catch(() => '');
-		if (pattern.test(text)) return text;
+		if (wanted.every((pattern) => pattern.test(text))) return text;
 		await page.waitForTimeout(200);
 	}
-	assert.fail(`${what}: ${pattern} not in ${JSON.stringify(text?.slice(0, 2000))}`);
+	const missing = wanted.filter((pattern) => !pattern.test(text ?? ''));
+	assert.fail(`${what}: ${missing.join(', ')} not in ${JSON.stringify(text?.slice(0, 2000))}`);
 }
 
 /** Picks an option of an n8n (Element Plus) select parameter in the credential dialog. */
@@ -384,9 +391,11 @@ describe('the n8n editor in Chromium', { timeout: 420_000 }, () => {
 			assert.equal(image.uploaderId, emu.seed.userId, 'uploaded as the user who approved the popup');
 			// The output panel (JSON view) shows the created image.
 			const data = output.getByTestId('ndv-data-container');
-			const shown = await waitForText(data, new RegExp(`"id":\\s*${image.id},`), 'output');
-			assert.match(shown, /"filename":\s*"north-facade.jpg"/);
-			assert.match(shown, /"image_category_name":\s*"Safety Walks"/);
+			await waitForText(
+				data,
+				[new RegExp(`"id":\\s*${image.id},`), /"filename":\s*"north-facade.jpg"/, /"image_category_name":\s*"Safety Walks"/],
+				'output',
+			);
 			await page.screenshot({ path: join(ARTIFACTS, 'procore-output.png') });
 			console.log(`  created image ${image.id} in album ${album.id} "${album.name}" of project ${image.projectId}`);
 		}),
