@@ -129,7 +129,7 @@ for (const binaryMode of ['default', 'filesystem']) {
 			emu.reset();
 			const imagesBefore = emu.state.images.size;
 			const started = Date.now();
-			const run = await lib.execute(n8nDir, userFolder, id, { N8N_DEFAULT_BINARY_DATA_MODE: binaryMode });
+			const run = await lib.executeAndRead(n8nDir, userFolder, id, { N8N_DEFAULT_BINARY_DATA_MODE: binaryMode });
 			console.log(`  n8n execute (${binaryMode}): ${((Date.now() - started) / 1000).toFixed(1)} s`);
 			assert.equal(run.code, 0, `n8n execute failed:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
 
@@ -215,7 +215,7 @@ describe(`Procore's faults on n8n ${lib.N8N_VERSION}`, () => {
 
 	async function run(id) {
 		const started = Date.now();
-		const result = await lib.execute(n8nDir, userFolder, id);
+		const result = await lib.executeAndRead(n8nDir, userFolder, id);
 		console.log(`  n8n execute (${id}): ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		return result;
 	}
