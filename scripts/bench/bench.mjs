@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -205,17 +205,6 @@ function peakRss(pid) {
 	}
 }
 
-/** The run data `n8n execute --rawOutput` prints: from its first `{` to its last `}` (log lines may follow). */
-function runDataOf(stdout) {
-	const start = stdout.indexOf('{');
-	const end = stdout.lastIndexOf('}');
-	try {
-		return start >= 0 && end > start ? JSON.parse(stdout.slice(start, end + 1)) : undefined;
-	} catch {
-		return undefined;
-	}
-}
-
 /** When each request was answered, besides when it arrived (the emulator logs arrivals only). */
 function recordAnswers(emu) {
 	const log = emu.logRequest.bind(emu);
@@ -233,13 +222,30 @@ function recordAnswers(emu) {
 	};
 }
 
+function edgesOf(run, requests) {
+	const startedAt = lib.storedTimeMs(run?.startedAt);
+	const stoppedAt = lib.storedTimeMs(run?.stoppedAt);
+	if (!requests.length || !Number.isFinite(startedAt)) return { beforeFirstMs: NaN, afterLastMs: NaN };
+	const lastAnswer = Math.max(...requests.map((request) => request.answeredAt ?? request.at));
+	return { beforeFirstMs: Math.min(...requests.map((request) => request.at)) - startedAt, afterLastMs: stoppedAt - lastAnswer };
+}
+
 async function execute(ctx, workflowId, extraEnv = {}) {
 	ctx.emu.reset();
 	const imagesBefore = ctx.emu.state.images.size;
 	const { node } = lib.node24();
 	const started = Date.now();
-	const child = spawn(node, [join(ctx.n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'execute', `--id=${workflowId}`, '--rawOutput'], {
-		env: lib.n8nEnv(ctx.userFolder, { N8N_LOG_LEVEL: 'info', ...(await lib.brokerPort()), ...extraEnv }),
+	// BENCH_CPU_PROF=<folder>: each n8n run writes a V8 CPU profile there (scripts/bench/cpu-profile.mjs sums it).
+	const profiling = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${workflowId}-${started}.cpuprofile`] : [];
+	const child = spawn(node, [...profiling, join(ctx.n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'execute', `--id=${workflowId}`, '--rawOutput'], {
+		// The run is read back from n8n's database: `n8n execute` can exit before printing all of it.
+		env: lib.n8nEnv(ctx.userFolder, {
+			N8N_LOG_LEVEL: 'info',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+			EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+			...(await lib.brokerPort()),
+			...extraEnv,
+		}),
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	ctx.child = child;
@@ -254,7 +260,14 @@ async function execute(ctx, workflowId, extraEnv = {}) {
 	clearInterval(sampler);
 	const wallMs = Date.now() - started;
 	if (code !== 0) process.stderr.write(`  n8n execute exited ${code}: ${stdout.slice(-600)}\n`);
-	const run = runDataOf(stdout);
+	const run = await lib.readLastRun(ctx.n8nDir, ctx.userFolder, workflowId);
+	if (profiling.length) {
+		// Beside the profile: when the execution ran, so that cpu-profile.mjs counts only its samples.
+		writeFileSync(
+			join(process.env.BENCH_CPU_PROF, `${workflowId}-${started}.run.json`),
+			JSON.stringify({ startedAtMs: lib.storedTimeMs(run?.startedAt), stoppedAtMs: lib.storedTimeMs(run?.stoppedAt) }),
+		);
+	}
 	const requests = ctx.emu.requests;
 	const procore = requests.filter((request) => request.listener !== 'login');
 	const times = procore.map((request) => request.at);
@@ -265,10 +278,13 @@ async function execute(ctx, workflowId, extraEnv = {}) {
 		code,
 		wallMs,
 		// n8n's own execution time: what the user sees in the executions list.
-		executionMs: run?.startedAt && run?.stoppedAt ? Date.parse(run.stoppedAt) - Date.parse(run.startedAt) : NaN,
+		executionMs: lib.executionMsOf(run),
 		nodes,
 		peakMb: peak,
 		uploadMs: times.length ? Math.max(...times) - Math.min(...times) : 0,
+		// What first→last hides: n8n's time from the run's start to the first request Procore sees
+		// (other nodes, the node's own set-up), and from the last answer to the run's end.
+		...edgesOf(run, procore),
 		requests: procore.length,
 		requestLog: procore.map((request) => ({ ...request, headers: undefined })),
 		tokenRequests: requests.filter((request) => request.listener === 'login').length,
@@ -296,6 +312,8 @@ async function alternate(ctx, variants, rounds = ROUNDS) {
 				executionS: median(runs.map((run) => run.executionMs)) / 1000,
 				wallS: median(runs.map((run) => run.wallMs)) / 1000,
 				uploadS: median(runs.map((run) => run.uploadMs)) / 1000,
+				beforeFirstS: median(runs.map((run) => run.beforeFirstMs)) / 1000,
+				afterLastS: median(runs.map((run) => run.afterLastMs)) / 1000,
 				peakMb: median(runs.map((run) => run.peakMb)),
 				requests: median(runs.map((run) => run.requests)),
 				tokenRequests: Math.max(...runs.map((run) => run.tokenRequests)),
@@ -316,7 +334,9 @@ function timeRows(results, reference, photos) {
 		variant: name,
 		'execution s': fixed(m.executionS),
 		'photos/s': fixed(photos / m.executionS, 1),
+		'start→first request s': fixed(m.beforeFirstS),
 		'first→last request s': fixed(m.uploadS),
+		'last answer→stop s': fixed(m.afterLastS),
 		'peak RSS MB': fixed(m.peakMb, 0),
 		requests: m.requests,
 		images: m.images,

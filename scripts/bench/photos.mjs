@@ -203,7 +203,15 @@ async function execute(ctx, workflowId, workNodes, env) {
 	const out = openSync(outFile, 'w');
 	const started = Date.now();
 	const child = spawn(node, [join(ctx.n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'execute', `--id=${workflowId}`, '--rawOutput'], {
-		env: lib.n8nEnv(ctx.userFolder, { N8N_LOG_LEVEL: 'info', N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem', ...(await lib.brokerPort()), ...env }),
+		// The run is read back from n8n's database: `n8n execute` can exit before printing all of it.
+		env: lib.n8nEnv(ctx.userFolder, {
+			N8N_LOG_LEVEL: 'info',
+			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+			EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+			...(await lib.brokerPort()),
+			...env,
+		}),
 		stdio: ['ignore', out, 'ignore'],
 	});
 	lib.trackProcess(child);
@@ -214,12 +222,7 @@ async function execute(ctx, workflowId, workNodes, env) {
 	closeSync(out);
 	const wallMs = Date.now() - started;
 	const text = readFileSync(outFile, 'utf8');
-	let data;
-	try {
-		data = JSON.parse(text.slice(text.indexOf('{')));
-	} catch {
-		data = undefined;
-	}
+	const data = await lib.readLastRun(ctx.n8nDir, ctx.userFolder, workflowId);
 	const runData = data?.data?.resultData?.runData ?? {};
 	const last = workNodes[workNodes.length - 1];
 	const failed = code !== 0 || !data || data.data?.resultData?.error;
@@ -227,7 +230,7 @@ async function execute(ctx, workflowId, workNodes, env) {
 	return {
 		ok: !failed,
 		wallMs,
-		executionMs: data ? Date.parse(data.stoppedAt) - Date.parse(data.startedAt) : NaN,
+		executionMs: lib.executionMsOf(data),
 		workMs: workNodes.reduce((sum, name) => sum + (runData[name]?.[0]?.executionTime ?? NaN), 0),
 		peakMb: peak,
 		items: lib.nodeOutput(data, last).length,

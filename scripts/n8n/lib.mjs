@@ -203,6 +203,14 @@ export async function executeAndRead(n8nDir, userFolder, workflowId, extraEnv = 
 		EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
 		...extraEnv,
 	});
+	return { ...result, data: await readLastRun(n8nDir, userFolder, workflowId) };
+}
+
+/**
+ * The newest saved run of a workflow from n8n's SQLite database, in the shape `n8n execute
+ * --rawOutput` prints (`data`, `startedAt`, `stoppedAt`, `status`); undefined when none is saved.
+ */
+export async function readLastRun(n8nDir, userFolder, workflowId) {
 	const { DatabaseSync } = await import('node:sqlite');
 	const { createRequire } = await import('node:module');
 	const flatted = createRequire(join(n8nDir, 'node_modules', 'n8n', 'package.json'))('flatted');
@@ -213,11 +221,21 @@ export async function executeAndRead(n8nDir, userFolder, workflowId, extraEnv = 
 				'SELECT e.startedAt, e.stoppedAt, e.status, d.data FROM execution_entity e JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? ORDER BY e.id DESC LIMIT 1',
 			)
 			.get(workflowId);
-		const data = row ? { data: flatted.parse(row.data), startedAt: row.startedAt, stoppedAt: row.stoppedAt, status: row.status } : undefined;
-		return { ...result, data };
+		return row ? { data: flatted.parse(row.data), startedAt: row.startedAt, stoppedAt: row.stoppedAt, status: row.status } : undefined;
 	} finally {
 		db.close();
 	}
+}
+
+/** A time as n8n's database stores it ("2026-12-01 20:30:00.123", UTC without a zone), in epoch ms. */
+export function storedTimeMs(value) {
+	if (!value) return NaN;
+	return Date.parse(/[TZ]/.test(String(value)) ? String(value) : `${String(value).replace(' ', 'T')}Z`);
+}
+
+/** n8n's own execution time of a run: startedAt → stoppedAt. */
+export function executionMsOf(run) {
+	return storedTimeMs(run?.stoppedAt) - storedTimeMs(run?.startedAt);
 }
 
 /** The items a node output in a run. */
