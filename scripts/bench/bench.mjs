@@ -5,7 +5,7 @@
 //
 //   npm run bench                  every case, 3 rounds (BENCH_ROUNDS=5 for more)
 //   npm run bench -- --quick       1 round, the 200-photo and 300 MB cases left out
-//   BENCH_CASES=latency,large      only these cases (latency, inline, large, memory, parallel, rate, photos, burst)
+//   BENCH_CASES=latency,large      only these cases (latency, inline, large, memory, parallel, rate, warm, photos, burst)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as lib from '../n8n/lib.mjs';
+import { benchCredentials, builtInDirectWorkflow, builtInInlineWorkflow, ourWorkflow, readOnlyWorkflow } from './workflows.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
@@ -40,160 +41,6 @@ const median = (values) => {
 	const middle = Math.floor(sorted.length / 2);
 	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
-
-// ---------------------------------------------------------------- workflows
-const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-const read = (dir) => ({ id: 'r', name: 'Read photos', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1.1, position: [200, 0], parameters: { fileSelector: `${dir}/*.jpg`, options: {} } });
-const chain = (...names) =>
-	Object.fromEntries(names.slice(0, -1).map((name, index) => [name, { main: [[{ node: names[index + 1], type: 'main', index: 0 }]] }]));
-const PROCORE_CREDENTIAL = { procoreOAuth2Api: { id: 'procoreEmulator1', name: 'Procore (local emulator)' } };
-const GENERIC_CREDENTIAL = { oAuth2Api: { id: 'genericOAuth2', name: 'Procore via generic OAuth2' } };
-
-/** This node; `parallelUploads` undefined = the node's default. */
-function ourWorkflow(id, dir, parallelUploads, uploadMethod = 'direct') {
-	return {
-		id,
-		name: id,
-		nodes: [
-			trigger,
-			read(dir),
-			{
-				id: 'p',
-				name: 'Procore',
-				type: lib.NODE_TYPE,
-				typeVersion: 1,
-				position: [400, 0],
-				parameters: {
-					resource: 'image',
-					operation: 'create',
-					companyId: { __rl: true, mode: 'id', value: '1001' },
-					projectId: { __rl: true, mode: 'id', value: '2001' },
-					uploadMethod,
-					binaryPropertyName: 'data',
-					albumId: { __rl: true, mode: 'id', value: '5002' },
-					additionalFields: {},
-					advancedOptions: { ...(parallelUploads ? { parallelUploads } : {}), maxWaitSeconds: 600 },
-				},
-				credentials: PROCORE_CREDENTIAL,
-			},
-		],
-		connections: chain('Start', 'Read photos', 'Procore'),
-		settings: { executionOrder: 'v1' },
-	};
-}
-
-function httpNode(name, position, parameters, withAuth = true) {
-	return {
-		id: name,
-		name,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position,
-		parameters: {
-			...(withAuth ? { authentication: 'genericCredentialType', genericAuthType: 'oAuth2Api' } : {}),
-			...parameters,
-			...(withAuth
-				? { sendHeaders: true, headerParameters: { parameters: [{ name: 'Procore-Company-Id', value: '1001' }] } }
-				: {}),
-		},
-		...(withAuth ? { credentials: GENERIC_CREDENTIAL } : {}),
-	};
-}
-
-/** The three-request direct upload a capable user wires with HTTP Request and Merge nodes. */
-function builtInDirectWorkflow(id, dir, apiUrl) {
-	// Storage wants every field Procore returned; the HTTP Request node can only list fixed names,
-	// so the user types the documented ones (docs/procore-api.md §7).
-	const fields = ['key', 'Content-Type', 'Content-Disposition', 'policy', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-signature'];
-	return {
-		id,
-		name: id,
-		nodes: [
-			trigger,
-			read(dir),
-			httpNode('Create upload', [400, 100], {
-				method: 'POST',
-				url: `${apiUrl}/rest/v1.0/projects/2001/uploads`,
-				sendBody: true,
-				specifyBody: 'json',
-				jsonBody: '={{ JSON.stringify({ response_filename: $binary.data.fileName }) }}',
-				options: {},
-			}),
-			{ id: 'm', name: 'Merge', type: 'n8n-nodes-base.merge', typeVersion: 3.2, position: [600, 0], parameters: { mode: 'combine', combineBy: 'combineByPosition', options: {} } },
-			httpNode(
-				'Send to storage',
-				[800, 0],
-				{
-					method: 'POST',
-					url: '={{ $json.url }}',
-					sendBody: true,
-					contentType: 'multipart-form-data',
-					bodyParameters: {
-						parameters: [
-							...fields.map((name) => ({ name, value: `={{ $json.fields["${name}"] }}` })),
-							{ parameterType: 'formBinaryData', name: 'file', inputDataFieldName: 'data' },
-						],
-					},
-					options: {},
-				},
-				false,
-			),
-			httpNode('Create image', [1000, 0], {
-				method: 'POST',
-				url: `${apiUrl}/rest/v1.0/images?project_id=2001`,
-				sendBody: true,
-				specifyBody: 'json',
-				jsonBody: "={{ JSON.stringify({ upload_uuid: $('Merge').item.json.uuid, image_name: $('Merge').item.binary.data.fileName, image: { image_category_id: 5002 } }) }}",
-				options: {},
-			}),
-		],
-		connections: {
-			Start: { main: [[{ node: 'Read photos', type: 'main', index: 0 }]] },
-			'Read photos': { main: [[{ node: 'Create upload', type: 'main', index: 0 }, { node: 'Merge', type: 'main', index: 0 }]] },
-			'Create upload': { main: [[{ node: 'Merge', type: 'main', index: 1 }]] },
-			...chain('Merge', 'Send to storage', 'Create image'),
-		},
-		settings: { executionOrder: 'v1' },
-	};
-}
-
-/** The legacy one-request multipart upload with HTTP Request. */
-function builtInInlineWorkflow(id, dir, apiUrl) {
-	return {
-		id,
-		name: id,
-		nodes: [
-			trigger,
-			read(dir),
-			httpNode('Create image', [400, 0], {
-				method: 'POST',
-				url: `${apiUrl}/rest/v1.0/images?project_id=2001`,
-				sendBody: true,
-				contentType: 'multipart-form-data',
-				bodyParameters: {
-					parameters: [
-						{ name: 'image[image_category_id]', value: '5002' },
-						{ parameterType: 'formBinaryData', name: 'image[data]', inputDataFieldName: 'data' },
-					],
-				},
-				options: {},
-			}),
-		],
-		connections: chain('Start', 'Read photos', 'Create image'),
-		settings: { executionOrder: 'v1' },
-	};
-}
-
-/** Reading the file and doing nothing with it: n8n's own memory for the same file. */
-function readOnlyWorkflow(id, dir) {
-	return {
-		id,
-		name: id,
-		nodes: [trigger, read(dir), { id: 'n', name: 'Nothing', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [400, 0], parameters: {} }],
-		connections: chain('Start', 'Read photos', 'Nothing'),
-		settings: { executionOrder: 'v1' },
-	};
-}
 
 // ---------------------------------------------------------------- running
 function peakRss(pid) {
@@ -374,7 +221,7 @@ const sets = {
 	big300: { count: 1, size: 300_000_000, skipQuick: true },
 };
 // Only the photos the chosen cases use are written.
-const setsOfCase = { latency: ['small20', 'mid50', 'small200'], inline: ['small20'], large: ['big50', 'big300'], memory: ['big50'], parallel: ['mid50'], rate: ['rate100'] };
+const setsOfCase = { latency: ['small20', 'mid50', 'small200'], inline: ['small20'], large: ['big50', 'big300'], memory: ['big50'], parallel: ['mid50'], rate: ['rate100'], warm: ['small20', 'big50'] };
 const neededSets = new Set(Object.entries(setsOfCase).flatMap(([name, used]) => (!ONLY || ONLY.includes(name) ? used : [])));
 const dirs = {};
 for (const [name, set] of Object.entries(sets)) {
@@ -384,15 +231,7 @@ for (const [name, set] of Object.entries(sets)) {
 	for (let i = 0; i < set.count; i++) writePhoto(join(dirs[name], `${name}-${String(i).padStart(3, '0')}.jpg`), set.size);
 }
 
-await lib.importJson(n8nDir, userFolder, 'credentials', [
-	lib.emulatorCredential(emu),
-	{
-		id: 'genericOAuth2',
-		name: 'Procore via generic OAuth2',
-		type: 'oAuth2Api',
-		data: { grantType: 'clientCredentials', accessTokenUrl: `${emu.loginUrl}/oauth/token`, clientId: emu.clientId, clientSecret: emu.clientSecret, scope: '', authentication: 'body' },
-	},
-]);
+await lib.importJson(n8nDir, userFolder, 'credentials', benchCredentials(emu));
 const PARALLEL_CHOICES = QUICK ? [16, 64] : [16, 32, 64, 100];
 const workflows = [];
 for (const [name, dir] of Object.entries(dirs)) {
@@ -561,6 +400,14 @@ try {
 		const ours = r['node, Parallel Items default'];
 		const share = ours.images / (ours.uploadS / 60) / ceiling;
 		goals.push({ goal: 'rate-bound: ≥ 100 % of the ceiling, 0 answers of 429 (default Parallel Items)', measured: `${fixed(share * 100, 0)}%, ${ours.rateLimited} × 429`, result: verdict(share >= 1 && ours.rateLimited === 0 && ours.images === 100) });
+	}
+	if (wanted('warm') && (dirs.small20 || dirs.big50)) {
+		console.log(`\nIn a running n8n (warm): 20 photos of 200 KiB and one 50 MiB file, Procore answering after ${LATENCY_MS} ms`);
+		emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
+		const { warmBench, warmCases } = await import('./warm.mjs');
+		const warm = await warmBench({ n8nDir, tarball, emu, cases: warmCases(dirs, emu.apiUrl), rounds: ROUNDS });
+		report.push(...warm.tables);
+		goals.push(...warm.goals);
 	}
 } finally {
 	await emu.close();
