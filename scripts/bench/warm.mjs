@@ -72,8 +72,14 @@ export async function warmBench({ n8nDir, tarball, emu, cases, rounds }) {
 		};
 		const run = async (target) => {
 			emu.reset();
-			const response = await fetch(target.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-			await response.text();
+			// n8n registers a production webhook a moment after the activation has answered: until
+			// then it answers 404, and nothing runs.
+			let response;
+			for (const deadline = Date.now() + 60_000; ; await new Promise((resolve) => setTimeout(resolve, 250))) {
+				response = await fetch(target.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+				await response.text();
+				if (response.status !== 404 || Date.now() > deadline) break;
+			}
 			if (!response.ok) throw new Error(`the webhook answered ${response.status}`);
 			// n8n saves the run as it answers: wait until its stop time is there.
 			for (let tries = 0; tries < 50; tries++) {

@@ -165,6 +165,26 @@ describe('bytes arrive intact', () => {
 	});
 });
 
+test.each(['direct', 'inline'] as const)('%s: on disk, a photo of up to 1 MiB is read once, whole; a larger one is streamed', async (uploadMethod) => {
+	const small = jpegBytes(1024 * 1024);
+	const large = jpegBytes(1024 * 1024 + 1);
+	const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');
+	const streams = jest.spyOn(binaryDataService(), 'getAsStream');
+	const run = await createImage({ uploadMethod }, [photoItem(small, 'small.jpg'), photoItem(large, 'large.jpg')], { binaryMode: 'filesystem' });
+	const [whole, streamed] = [wholeFileReads.mock.calls.length, streams.mock.calls.length];
+	wholeFileReads.mockRestore();
+	streams.mockRestore();
+	expect(run.error).toBeUndefined();
+	// The small photo: one read for the sniff and the upload. The large one: a stream for the
+	// sniff, one for the upload.
+	expect(whole).toBe(1);
+	expect(streamed).toBe(2);
+	expect(run.items.map((item) => storedImage(item.json.id as number))).toMatchObject([
+		{ size: small.length, sha256: sha256(small) },
+		{ size: large.length, sha256: sha256(large) },
+	]);
+});
+
 test.each(['default', 'filesystem'] as const)('inline: a 20 MB photo, binary data in %s mode, streamed into image[data]', async (binaryMode) => {
 	const bytes = jpegBytes(20 * 1024 * 1024);
 	const wholeFileReads = jest.spyOn(binaryDataService(), 'getAsBuffer');

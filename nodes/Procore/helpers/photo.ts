@@ -70,6 +70,15 @@ const STREAM_CHUNK = 256 * 1024;
 const SEND_CHUNK = 1024 * 1024;
 /** The longest signature detectPhotoType reads. */
 const SIGNATURE_BYTES = 14;
+/**
+ * Files n8n keeps outside the item up to this size are read whole, once: the type sniff and the
+ * upload then share one read. Streaming them costs more than the file: a second opening of the
+ * file, and Node's file streams allocate a whole chunk per read (SEND_CHUNK, then a copy to the
+ * size read, then another chunk to find the end), which made n8n collect garbage three times as
+ * long as the HTTP Request workflow in the bench's 20 × 200 KiB runs (README, Benchmark). Up to this
+ * size a whole file costs no more memory than one chunk of a stream.
+ */
+const READ_WHOLE_MAX_BYTES = SEND_CHUNK;
 
 function describeFields(binary: Record<string, IBinaryData> | undefined): string {
 	const names = Object.keys(binary ?? {});
@@ -126,10 +135,10 @@ export async function readPhoto(
 	let buffer: () => Promise<Buffer>;
 	let pieces: (pieceSize: number) => AsyncGenerator<Buffer>;
 	let chunks: () => AsyncGenerator<Uint8Array>;
-	if (binaryId) {
-		// n8n keeps the file outside the item (filesystem, database or S3 mode): stream it.
-		const metadata = await context.helpers.getBinaryMetadata(binaryId);
-		size = metadata.fileSize;
+	// n8n keeps the file outside the item (filesystem, database or S3 mode): a large one is streamed.
+	const storedSize = binaryId ? (await context.helpers.getBinaryMetadata(binaryId)).fileSize : undefined;
+	if (binaryId && storedSize !== undefined && storedSize > READ_WHOLE_MAX_BYTES) {
+		size = storedSize;
 		buffer = async () => await context.helpers.getBinaryDataBuffer(itemIndex, field);
 		pieces = async function* (pieceSize: number) {
 			const stream = await context.helpers.getBinaryStream(binaryId, Math.min(pieceSize, STREAM_CHUNK));
@@ -139,6 +148,7 @@ export async function readPhoto(
 			yield* await context.helpers.getBinaryStream(binaryId, SEND_CHUNK);
 		};
 	} else {
+		// In the item (n8n's default mode), or a small file: read whole, once.
 		const data = await context.helpers.getBinaryDataBuffer(itemIndex, field);
 		size = data.length;
 		buffer = async () => data;
