@@ -17,7 +17,7 @@ import { listSearch } from '../Procore/methods';
 import { CREDENTIAL_TYPE, getConnection, procoreRequest, type ProcoreConnection } from '../Procore/transport';
 import { asNodeError } from '../Procore/transport/errors';
 import { procorePath } from '../Procore/transport/paths';
-import { authorizationMatches, forgetDeliveries, isFirstDelivery, newSecret, readEvent } from './delivery';
+import { authorizationMatches, deliveryBody, type DeliveryRequest, forgetDeliveries, isFirstDelivery, newSecret, readEvent } from './delivery';
 import {
 	createHook,
 	createTriggers,
@@ -298,7 +298,7 @@ export class ProcoreTrigger implements INodeType {
 		const acknowledge = () => {
 			if (!response.headersSent) response.status(200).json({ received: true });
 		};
-		const event = readEvent(request.body);
+		const event = readEvent(await deliveryBody(request as DeliveryRequest));
 		const events = this.getNodeParameter('events', []) as string[];
 		const resourceName = String(this.getNodeParameter('resourceName', '')).trim();
 		if (!event || !events.includes(event.eventType) || event.resourceName !== resourceName) {

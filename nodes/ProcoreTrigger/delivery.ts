@@ -42,6 +42,37 @@ export interface ProcoreEvent {
 const text = (value: unknown): string | undefined =>
 	typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
+/** What the node reads of n8n's request: its parsed body, and its raw bytes (n8n's body reader). */
+export interface DeliveryRequest {
+	body?: unknown;
+	rawBody?: Buffer;
+	readRawBody?: () => Promise<void>;
+}
+
+/**
+ * A delivery's JSON body. n8n parses a webhook's body itself only for the Content-Types it knows
+ * (JSON, text, form, XML; for a node of version 1 it reads the bytes whatever the type), and
+ * Procore's documents do not say which type its deliveries carry: a body n8n left unparsed, or
+ * gave as text, is read and parsed here, so that no event is lost to its Content-Type.
+ */
+export async function deliveryBody(request: DeliveryRequest): Promise<unknown> {
+	const { body } = request;
+	if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && Object.keys(body).length > 0) return body;
+	let raw: string | undefined;
+	if (typeof body === 'string' && body.trim()) {
+		raw = body;
+	} else {
+		if (!request.rawBody && typeof request.readRawBody === 'function') await request.readRawBody();
+		raw = request.rawBody?.toString('utf8');
+	}
+	if (!raw) return body;
+	try {
+		return JSON.parse(raw.replace(/^\uFEFF/, ''));
+	} catch {
+		return body;
+	}
+}
+
 /** The event a delivery carries; undefined when the body is not a Procore event at all. */
 export function readEvent(body: unknown): ProcoreEvent | undefined {
 	if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;

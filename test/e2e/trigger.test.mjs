@@ -186,12 +186,19 @@ describe('both triggers in one n8n', { concurrency: true }, () => {
 		const upload = await uploadThroughProcoreNode(credential, { companyId: '1001', projectId: String(PROJECT), album: 'Trigger e2e' });
 		const sent = [];
 		for (const filename of ['north.jpg', 'south.jpg', 'crane.jpg']) {
+			if (filename === 'crane.jpg') {
+				// Procore's documents do not name the deliveries' Content-Type: the last photo's event
+				// comes with one n8n does not parse, and must start its execution all the same.
+				await emu.webhooks.idle(30_000);
+				emu.configure({ deliveryContentType: 'application/vnd.procore.event' });
+			}
 			const bytes = randomBytes(2_000 + filename.length * 97);
 			bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
 			const record = await upload(filename, bytes);
 			sent.push({ id: record.id, filename, sha256: sha256(bytes) });
 		}
 		await emu.webhooks.idle(30_000);
+		emu.configure({ deliveryContentType: 'application/json' });
 		assert.deepEqual(emu.webhooks.deliveries().map((d) => d.status), ['successful', 'successful', 'successful']);
 
 		const finished = await waitFor('three finished executions', async () => {

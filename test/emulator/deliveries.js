@@ -423,7 +423,7 @@ class Webhooks {
 				...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
 				headers: {
 					...delivery.headers,
-					'Content-Type': 'application/json',
+					...(this.emu.options.deliveryContentType ? { 'Content-Type': this.emu.options.deliveryContentType } : {}),
 					'Content-Length': String(body.length),
 					'User-Agent': 'Procore-Webhooks (emulator)',
 					Connection: 'close',

@@ -114,6 +114,11 @@ const DEFAULTS = {
 	// Webhooks (docs/procore-api.md §8, §11 "Webhooks, more"; deliveries.js, resources/webhooks.js).
 	/** A delivery not answered 2xx within this long fails (Procore: 5 s). */
 	deliveryTimeoutMs: 5000,
+	/**
+	 * The Content-Type of deliveries. Procore's documents show JSON bodies but do not name the
+	 * header; another type (or '' for none) plays a Procore that sends something else.
+	 */
+	deliveryContentType: 'application/json',
 	/** After a failure every delivery to that URL pauses: base × 2^(failures−1), at most the max (Procore: 1 s → 1 h). */
 	deliveryBackoffMs: 1000,
 	deliveryBackoffMaxMs: 3600 * 1000,

@@ -278,6 +278,24 @@ describe('triggers and resources', () => {
 });
 
 describe('deliveries', () => {
+	test('deliveryContentType: another Content-Type, or none, for a Procore that does not send JSON\'s', async () => {
+		const rx = await receiver();
+		try {
+			await hookWith(rx.url, [['Images', 'create']], { Authorization: 'Bearer receiver-secret-12345' });
+			emu.configure({ deliveryContentType: 'application/vnd.procore.event' });
+			await createPhoto('typed.jpg');
+			await emu.webhooks.idle();
+			emu.configure({ deliveryContentType: '' });
+			await createPhoto('untyped.jpg');
+			await emu.webhooks.idle();
+			expect(rx.got.map((delivery) => delivery.headers['content-type'])).toEqual(['application/vnd.procore.event', undefined]);
+			expect(rx.got.map((delivery) => (delivery.body as { event_type?: string }).event_type)).toEqual(['create', 'create']);
+		} finally {
+			emu.configure({ deliveryContentType: 'application/json' });
+			await rx.close();
+		}
+	});
+
 	test('a photo created through the API delivers one v2 event with the hook headers; update and delete too', async () => {
 		const rx = await receiver();
 		try {

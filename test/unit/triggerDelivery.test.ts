@@ -1,5 +1,7 @@
 import {
 	authorizationMatches,
+	deliveryBody,
+	type DeliveryRequest,
 	forgetDeliveries,
 	isFirstDelivery,
 	newSecret,
@@ -82,5 +84,39 @@ describe('repeated deliveries', () => {
 		const copyB = [...savedList];
 		expect([isFirstDelivery('hook-c', 'dup', copyA), isFirstDelivery('hook-c', 'dup', copyB)]).toEqual([true, false]);
 		forgetDeliveries('hook-c');
+	});
+});
+
+describe('deliveryBody: the event whatever Content-Type Procore gave the delivery', () => {
+	const event = { ulid: '01HW', event_type: 'create', resource_name: 'Images', resource_id: '7', project_id: '2001' };
+
+	test('a body n8n parsed is taken as it is', async () => {
+		const readRawBody = jest.fn();
+		await expect(deliveryBody({ body: event, readRawBody })).resolves.toBe(event);
+		expect(readRawBody).not.toHaveBeenCalled();
+	});
+
+	test('a body n8n left unparsed (an unknown Content-Type) is read and parsed here', async () => {
+		const request: DeliveryRequest = { body: {} };
+		request.readRawBody = async () => {
+			request.rawBody = Buffer.from(`\uFEFF${JSON.stringify(event)}`);
+		};
+		expect(readEvent(await deliveryBody(request))).toMatchObject({ eventType: 'create', resourceName: 'Images', resourceId: '7' });
+	});
+
+	test('a body n8n gave as text (text/plain) is parsed', async () => {
+		expect(readEvent(await deliveryBody({ body: JSON.stringify(event) }))).toMatchObject({ resourceId: '7' });
+	});
+
+	test('raw bytes n8n already read are used without reading again', async () => {
+		const readRawBody = jest.fn();
+		expect(await deliveryBody({ body: undefined, rawBody: Buffer.from(JSON.stringify(event)), readRawBody })).toEqual(event);
+		expect(readRawBody).not.toHaveBeenCalled();
+	});
+
+	test('a body that is not JSON stays what it was, and is no event', async () => {
+		const body = await deliveryBody({ body: 'not json', rawBody: Buffer.from('not json') });
+		expect(readEvent(body)).toBeUndefined();
+		expect(readEvent(await deliveryBody({}))).toBeUndefined();
 	});
 });
