@@ -6,14 +6,15 @@
 //
 // 20 photos of 200 KiB, the emulator answering every request after 80 ms. The profiles stay in
 // the folder (default: a new temporary one) for Chrome DevTools or speedscope.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as lib from '../n8n/lib.mjs';
 import { summarize } from './cpu-profile.mjs';
-import { benchCredentials, builtInDirectWorkflow, builtInInlineWorkflow, ourWorkflow, withStart } from './workflows.mjs';
+import { benchSession } from './warm.mjs';
+import { builtInDirectWorkflow, builtInInlineWorkflow, ourWorkflow } from './workflows.mjs';
 
 const variant = process.argv[2] ?? 'inline';
 const folder = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'procore-warm-profile-'));
@@ -48,38 +49,10 @@ try {
 	const startedAt = bootSeconds * 1000 + startTicks * 10;
 
 	const baseUrl = `http://127.0.0.1:${port}`;
-	const cookie = await lib.setUpOwner(baseUrl);
-	const rest = async (method, path, body) => {
-		const response = await fetch(`${baseUrl}/rest${path}`, {
-			method,
-			headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'profile' },
-			...(body === undefined ? {} : { body: JSON.stringify(body) }),
-		});
-		const text = await response.text();
-		if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
-		const parsed = JSON.parse(text);
-		return parsed.data ?? parsed;
-	};
-	const ids = {};
-	for (const credential of benchCredentials(emu)) ids[credential.id] = (await lib.createCredential(baseUrl, cookie, credential)).id;
-	const path = `profile-${randomUUID()}`;
-	const workflow = withStart(workflows[variant](), {
-		id: 'w',
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2,
-		position: [0, 0],
-		webhookId: randomUUID(),
-		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'noData', options: {} },
-	});
-	const nodes = workflow.nodes.map((node) =>
-		node.credentials
-			? { ...node, credentials: Object.fromEntries(Object.entries(node.credentials).map(([type, ref]) => [type, { ...ref, id: ids[ref.id] }])) }
-			: node,
-	);
-	const created = await rest('POST', '/workflows', { name: `profile ${variant}`, active: false, nodes, connections: workflow.connections, settings: workflow.settings });
-	await rest('POST', `/workflows/${created.id}/activate`, { versionId: created.versionId });
+	const { activate } = await benchSession(baseUrl, emu);
+	const target = await activate(workflows[variant](), `profile-${variant}`);
 	const run = async () => {
-		const response = await fetch(`${baseUrl}/webhook/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+		const response = await fetch(target.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
 		await response.text();
 		return response.status;
 	};

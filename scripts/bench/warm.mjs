@@ -22,6 +22,51 @@ const median = (values) => {
 };
 
 /**
+ * A fresh running n8n made ready for the bench's workflows: its owner, the bench's credentials (they
+ * get new IDs here), and `activate(workflow, pathPrefix)`, which starts the workflow with a Webhook
+ * answering when the run is done, names the credentials by their new IDs, publishes it and returns
+ * its ID and webhook URL.
+ */
+export async function benchSession(baseUrl, emu) {
+	const cookie = await lib.setUpOwner(baseUrl);
+	const rest = async (method, path, body) => {
+		const response = await fetch(`${baseUrl}/rest${path}`, {
+			method,
+			headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'bench' },
+			...(body === undefined ? {} : { body: JSON.stringify(body) }),
+		});
+		const text = await response.text();
+		if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
+		const parsed = text ? JSON.parse(text) : {};
+		return parsed.data ?? parsed;
+	};
+	const credentialIds = {};
+	for (const credential of benchCredentials(emu)) credentialIds[credential.id] = (await lib.createCredential(baseUrl, cookie, credential)).id;
+	const activate = async (workflow, pathPrefix) => {
+		const path = `${pathPrefix}-${randomUUID()}`;
+		const started = withStart(workflow, {
+			id: 'w',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: randomUUID(),
+			// Answers when the run is done, without its data.
+			parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'noData', options: {} },
+		});
+		const nodes = started.nodes.map((node) => ({
+			...node,
+			...(node.credentials
+				? { credentials: Object.fromEntries(Object.entries(node.credentials).map(([type, ref]) => [type, { ...ref, id: credentialIds[ref.id] }])) }
+				: {}),
+		}));
+		const created = await rest('POST', '/workflows', { name: `${pathPrefix} ${workflow.name}`, active: false, nodes, connections: started.connections, settings: started.settings });
+		await rest('POST', `/workflows/${created.id}/activate`, { versionId: created.versionId });
+		return { id: created.id, url: `${baseUrl}/webhook/${path}` };
+	};
+	return { activate };
+}
+
+/**
  * `cases`: [{ label, photos, variants: [[name, workflow]], reference, goals: [[text, variant, limit]] }]
  * Returns the tables and the goals, as bench.mjs prints them.
  */
@@ -34,42 +79,7 @@ export async function warmBench({ n8nDir, tarball, emu, cases, rounds }) {
 		// Binary data on disk, as for the large-file case of bench.mjs.
 		n8n = await lib.startN8n(n8nDir, userFolder, port, { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem' }, { onOutput: (chunk) => (log = (log + chunk).slice(-20_000)) });
 		const baseUrl = `http://127.0.0.1:${port}`;
-		const cookie = await lib.setUpOwner(baseUrl);
-		const rest = async (method, path, body) => {
-			const response = await fetch(`${baseUrl}/rest${path}`, {
-				method,
-				headers: { 'Content-Type': 'application/json', Cookie: cookie, 'browser-id': 'bench' },
-				...(body === undefined ? {} : { body: JSON.stringify(body) }),
-			});
-			const text = await response.text();
-			if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
-			const parsed = text ? JSON.parse(text) : {};
-			return parsed.data ?? parsed;
-		};
-		// The credentials get new IDs here; the workflows name them by those.
-		const credentialIds = {};
-		for (const credential of benchCredentials(emu)) credentialIds[credential.id] = (await lib.createCredential(baseUrl, cookie, credential)).id;
-		const activate = async (workflow) => {
-			const path = `bench-warm-${randomUUID()}`;
-			const started = withStart(workflow, {
-				id: 'w',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
-				position: [0, 0],
-				webhookId: randomUUID(),
-				// Answers when the run is done, without its data.
-				parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'noData', options: {} },
-			});
-			const nodes = started.nodes.map((node) => ({
-				...node,
-				...(node.credentials
-					? { credentials: Object.fromEntries(Object.entries(node.credentials).map(([type, ref]) => [type, { ...ref, id: credentialIds[ref.id] }])) }
-					: {}),
-			}));
-			const created = await rest('POST', '/workflows', { name: `warm ${workflow.name}`, active: false, nodes, connections: started.connections, settings: started.settings });
-			await rest('POST', `/workflows/${created.id}/activate`, { versionId: created.versionId });
-			return { id: created.id, url: `${baseUrl}/webhook/${path}` };
-		};
+		const { activate } = await benchSession(baseUrl, emu);
 		const run = async (target) => {
 			emu.reset();
 			// n8n registers a production webhook a moment after the activation has answered: until
@@ -103,7 +113,7 @@ export async function warmBench({ n8nDir, tarball, emu, cases, rounds }) {
 		const goals = [];
 		for (const benchCase of cases) {
 			const targets = [];
-			for (const [name, workflow] of benchCase.variants) targets.push([name, await activate(workflow)]);
+			for (const [name, workflow] of benchCase.variants) targets.push([name, await activate(workflow, 'bench-warm')]);
 			// Warm-up: each workflow once (n8n's first resolution of each expression, its first connections).
 			for (const [, target] of targets) await run(target);
 			const results = Object.fromEntries(targets.map(([name]) => [name, []]));
