@@ -221,7 +221,7 @@ const sets = {
 	big300: { count: 1, size: 300_000_000, skipQuick: true },
 };
 // Only the photos the chosen cases use are written.
-const setsOfCase = { latency: ['small20', 'mid50', 'small200'], inline: ['small20'], large: ['big50', 'big300'], memory: ['big50'], parallel: ['mid50'], rate: ['rate100'], warm: ['small20', 'big50'] };
+const setsOfCase = { latency: ['small20', 'mid50', 'small200'], inline: ['small20'], large: ['big50', 'big300'], memory: ['big50'], parallel: ['mid50'], rate: ['rate100'], warm: ['small20', 'mid50', 'big50'] };
 const neededSets = new Set(Object.entries(setsOfCase).flatMap(([name, used]) => (!ONLY || ONLY.includes(name) ? used : [])));
 const dirs = {};
 for (const [name, set] of Object.entries(sets)) {
@@ -401,8 +401,8 @@ try {
 		const share = ours.images / (ours.uploadS / 60) / ceiling;
 		goals.push({ goal: 'rate-bound: ≥ 100 % of the ceiling, 0 answers of 429 (default Parallel Items)', measured: `${fixed(share * 100, 0)}%, ${ours.rateLimited} × 429`, result: verdict(share >= 1 && ours.rateLimited === 0 && ours.images === 100) });
 	}
-	if (wanted('warm') && (dirs.small20 || dirs.big50)) {
-		console.log(`\nIn a running n8n (warm): 20 photos of 200 KiB and one 50 MiB file, Procore answering after ${LATENCY_MS} ms`);
+	if (wanted('warm') && (dirs.small20 || dirs.mid50 || dirs.big50)) {
+		console.log(`\nIn a running n8n (warm): 20 × 200 KiB, 50 × 2 MiB and one 50 MiB file, Procore answering after ${LATENCY_MS} ms`);
 		emu.configure({ latencyMs: LATENCY_MS, spikeLimit: 0 });
 		const { warmBench, warmCases } = await import('./warm.mjs');
 		const warm = await warmBench({ n8nDir, tarball, emu, cases: warmCases(dirs, emu.apiUrl), rounds: ROUNDS });
