@@ -6,10 +6,8 @@ import { asNodeError, failureFromError, headerValue, procoreErrorText, type Proc
 import {
 	ANSWER_EVERY_STATUS,
 	CREDENTIAL_TYPE,
-	MAX_UNAUTHORIZED_RESENDS,
 	noteTokenAccepted,
-	refreshTurn,
-	unauthorizedCounts,
+	resendAfterUnauthorized,
 	type ProcoreConnection,
 } from './index';
 import { BudgetExceeded, rateBudgetFor } from './rateLimit';
@@ -274,7 +272,7 @@ export async function openFileLink(
 		// (n8n 2.x; on 1.x a 401 comes back as an answer, see ANSWER_EVERY_STATUS).
 		...ANSWER_EVERY_STATUS,
 	};
-	let unauthorizedResends = 0;
+	const unauthorized = { resends: 0 };
 	for (let attempt = 0; ; attempt++) {
 		try {
 			await budget.acquire(deadline, connection.interactive);
@@ -363,11 +361,15 @@ export async function openFileLink(
 				request,
 			);
 		if (failure.statusCode === 401) {
-			// As for every Procore request (transport/index.ts): sent again a few times through n8n,
-			// after n8n refreshed the token, before the credential counts as dead.
-			if (unauthorizedCounts(connection, sentAt, deadline) && unauthorizedResends++ >= MAX_UNAUTHORIZED_RESENDS) throw giveUp();
-			if (response) await refreshTurn(context, connection, { companyId, sentAt, deadline, itemIndex: request.itemIndex });
-			continue;
+			// As for every Procore request (transport/index.ts).
+			const again = await resendAfterUnauthorized(
+				context,
+				connection,
+				{ companyId, sentAt, deadline, itemIndex: request.itemIndex, answered: response !== undefined },
+				unauthorized,
+			);
+			if (again) continue;
+			throw giveUp();
 		}
 		if (verdict.kind !== 'retry' || attempt + 1 >= MAX_ATTEMPTS) throw giveUp();
 		if (verdict.notBeforeMs) budget.blockUntil(verdict.notBeforeMs);

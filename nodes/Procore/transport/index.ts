@@ -50,7 +50,7 @@ export interface ProcoreConnection {
 
 export const DEFAULT_MAX_WAIT_SECONDS = 300;
 /** How many times a request refused with 401 after n8n's refresh is sent again before the credential is called dead. */
-export const MAX_UNAUTHORIZED_RESENDS = 3;
+const MAX_UNAUTHORIZED_RESENDS = 3;
 /** How long a picker may take before it says so: nobody waits minutes for a list. */
 export const INTERACTIVE_TIMEOUT_MS = 10_000;
 
@@ -265,7 +265,7 @@ export function noteTokenAccepted(connection: ProcoreConnection): void {
  * issue #13), so this one goes again as long as Maximum Wait allows. When nothing got through,
  * the 401s count, and a few in a row mean the credential itself no longer works.
  */
-export function unauthorizedCounts(connection: ProcoreConnection, sentAt: number, deadline: number): boolean {
+function unauthorizedCounts(connection: ProcoreConnection, sentAt: number, deadline: number): boolean {
 	return (tokenAcceptedAt.get(connection.budgetKey) ?? 0) <= sentAt || Date.now() >= deadline;
 }
 
@@ -280,7 +280,7 @@ const refreshTurns = new Map<string, { underway?: Promise<void>; endedAt: number
  * §1: a second refresh with the same one fails), and a request sent before the last refresh ended
  * needs none, it goes again with the stored token. A refresh n8n could not make stops the run.
  */
-export async function refreshTurn(
+async function refreshTurn(
 	context: ProcoreContext,
 	connection: ProcoreConnection,
 	request: { companyId?: string; sentAt: number; deadline: number; itemIndex?: number },
@@ -323,6 +323,30 @@ export async function refreshTurn(
 }
 
 /**
+ * After Procore answered a request with 401: whether it goes again (true) or the credential counts
+ * as dead (false). A 401 proves Procore did nothing, so the request may go again through n8n,
+ * which reads the stored token or refreshes again. n8n 2.x has already refreshed once (or read the
+ * token another process stored) and sent the request once more; n8n 1.x gives the 401 back as an
+ * answer, and then n8n refreshes now (refreshTurn). The next answer can still be a 401: with many
+ * requests in flight the new token may die before the re-sent one lands (a token that expires
+ * every N requests). So it goes again for as long as other requests get through
+ * (unauthorizedCounts), else MAX_UNAUTHORIZED_RESENDS times. `tally` counts the resends of one
+ * request; `answered` says the 401 came back as an answer rather than as n8n's error.
+ */
+export async function resendAfterUnauthorized(
+	context: ProcoreContext,
+	connection: ProcoreConnection,
+	request: { companyId?: string; sentAt: number; deadline: number; itemIndex?: number; answered: boolean },
+	tally: { resends: number },
+): Promise<boolean> {
+	if (unauthorizedCounts(connection, request.sentAt, request.deadline) && tally.resends++ >= MAX_UNAUTHORIZED_RESENDS) {
+		return false;
+	}
+	if (request.answered) await refreshTurn(context, connection, request);
+	return true;
+}
+
+/**
  * One authenticated call to the Procore REST API: within the shared rate budget, retried where
  * that is safe, and with every failure turned into a clear error.
  */
@@ -360,7 +384,7 @@ async function sendWithRetries<T>(
 	// A request that creates something and met Procore's 500 is sent once more at most (after the
 	// look-up found nothing): a value Procore always answers with 500 then fails fast, with its words.
 	let serverErrors = 0;
-	let unauthorizedResends = 0;
+	const unauthorized = { resends: 0 };
 	for (let attempt = 0; ; attempt++) {
 		try {
 			await budget.acquire(deadline, resolved.interactive);
@@ -413,20 +437,13 @@ async function sendWithRetries<T>(
 		// Procore answered, so n8n holds a token now: the others need not wait for this one's retries.
 		firstTokenAnswered?.();
 		if (failure.statusCode === 401) {
-			// n8n 2.x has already refreshed the token (or read the one another process stored) and
-			// sent the request once more; n8n 1.x gave the 401 back as it came, and the node has n8n
-			// refresh now (refreshTurn). The next answer can still be a 401: with many requests in
-			// flight the new token may die before the re-sent one lands (a token that expires every N
-			// requests). A 401 proves Procore did nothing, so the request goes again through n8n,
-			// which reads the stored token or refreshes again: for as long as other requests get
-			// through (unauthorizedCounts), else a few times; only then does a 401 mean the
-			// credential itself no longer works.
-			const counts = unauthorizedCounts(resolved, sentAt, deadline);
-			if (!counts || unauthorizedResends++ < MAX_UNAUTHORIZED_RESENDS) {
-				// A 401 that came back as an answer was not refreshed by n8n (n8n 1.x: see ANSWER_EVERY_STATUS).
-				if (answeredUnauthorized) await refreshTurn(context, resolved, { companyId, sentAt, deadline, itemIndex: request.itemIndex });
-				continue;
-			}
+			const again = await resendAfterUnauthorized(
+				context,
+				resolved,
+				{ companyId, sentAt, deadline, itemIndex: request.itemIndex, answered: answeredUnauthorized },
+				unauthorized,
+			);
+			if (again) continue;
 			const credentialError = fail(failure);
 			credentialFailures.add(credentialError);
 			throw credentialError;
