@@ -9,11 +9,12 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as lib from '../n8n/lib.mjs';
+import { median, peakRss } from './measure.mjs';
 import { benchCredentials, builtInDirectWorkflow, builtInInlineWorkflow, ourWorkflow, readOnlyWorkflow } from './workflows.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -36,22 +37,8 @@ function writePhoto(path, size) {
 	closeSync(fd);
 }
 
-const median = (values) => {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 // ---------------------------------------------------------------- running
-function peakRss(pid) {
-	try {
-		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-		return Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
-	} catch {
-		return undefined;
-	}
-}
-
 /** When each request was answered, besides when it arrived (the emulator logs arrivals only). */
 function recordAnswers(emu) {
 	const log = emu.logRequest.bind(emu);

@@ -28,6 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import * as lib from '../n8n/lib.mjs';
+import { median } from './measure.mjs';
 
 const PROJECT = 2001;
 const EVENTS = Number(process.env.BURST_EVENTS ?? 200);
@@ -41,11 +42,6 @@ const FETCH_RECORD = process.env.BURST_FETCH_RECORD !== 'false';
 /** Procore fails a delivery not answered 2xx within 5 s (docs/procore-api.md §11). */
 const PROCORE_TIMEOUT_MS = 5_000;
 
-const median = (values) => {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const sleep = (ms) => new Promise((resolvePromise) => setTimeout(resolvePromise, Math.max(0, ms)));
 
 /** A ULID-shaped id (26 Crockford base-32 characters, time first), as Procore's deliveries carry. */

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as lib from '../n8n/lib.mjs';
+import { median, peakRss } from './measure.mjs';
+import { benchCredentials, httpNode, linearWorkflow as workflow, MANUAL_START, PROCORE_CREDENTIAL, readPhotosNode } from './workflows.mjs';
 
 const MB = 1024 * 1024;
 const LIST_PHOTOS = 5_000;
@@ -27,19 +29,7 @@ const DOWNLOAD_ALBUM = 5002; // Site Progress
 /** Both sides ask for pages of 100, the node's page size (nodes/Procore/actions/image/getMany.operation.ts). */
 const PER_PAGE = 100;
 
-const median = (values) => {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
 // ---------------------------------------------------------------- workflows
-const PROCORE_CREDENTIAL = { procoreOAuth2Api: { id: 'procoreEmulator1', name: 'Procore (local emulator)' } };
-const GENERIC_CREDENTIAL = { oAuth2Api: { id: 'genericOAuth2', name: 'Procore via generic OAuth2' } };
-const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-const chain = (...names) =>
-	Object.fromEntries(names.slice(0, -1).map((name, index) => [name, { main: [[{ node: names[index + 1], type: 'main', index: 0 }]] }]));
-const workflow = (id, nodes) => ({ id, name: id, nodes, connections: chain(...nodes.map((node) => node.name)), settings: { executionOrder: 'v1' } });
 
 function procore(name, position, parameters) {
 	return {
@@ -58,25 +48,6 @@ function procore(name, position, parameters) {
 	};
 }
 
-/** An HTTP Request node with the generic OAuth2 credential and Procore's company header. */
-function http(name, position, parameters) {
-	return {
-		id: name,
-		name,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position,
-		parameters: {
-			authentication: 'genericCredentialType',
-			genericAuthType: 'oAuth2Api',
-			sendHeaders: true,
-			headerParameters: { parameters: [{ name: 'Procore-Company-Id', value: '1001' }] },
-			...parameters,
-		},
-		credentials: GENERIC_CREDENTIAL,
-	};
-}
-
 /** The photo IDs to download, as items `{ id }` (Edit Fields + Split Out, no Code node). */
 function idItems(ids) {
 	return [
@@ -87,7 +58,7 @@ function idItems(ids) {
 
 const nodeList = () =>
 	workflow('benchPhotosListNode', [
-		trigger,
+		MANUAL_START,
 		procore('List album', [200, 0], {
 			operation: 'getMany',
 			returnAll: true,
@@ -98,8 +69,8 @@ const nodeList = () =>
 
 const httpList = (apiUrl) =>
 	workflow('benchPhotosListHttp', [
-		trigger,
-		http('List album', [200, 0], {
+		MANUAL_START,
+		httpNode('List album', [200, 0], {
 			method: 'GET',
 			url: `${apiUrl}/rest/v1.0/images`,
 			sendQuery: true,
@@ -127,7 +98,7 @@ const httpList = (apiUrl) =>
 
 const nodeDownload = (ids) =>
 	workflow('benchPhotosDlNode', [
-		trigger,
+		MANUAL_START,
 		...idItems(ids),
 		procore('Download', [600, 0], {
 			operation: 'download',
@@ -146,10 +117,10 @@ const nodeDownload = (ids) =>
  */
 const httpDownloadNaive = (ids, apiUrl) =>
 	workflow('benchPhotosDlHttpN', [
-		trigger,
+		MANUAL_START,
 		...idItems(ids),
-		http('Get record', [600, 0], { method: 'GET', url: `=${apiUrl}/rest/v1.0/images/{{ $json.id }}?project_id=2001`, options: {} }),
-		http('Get file', [800, 0], { method: 'GET', url: '={{ $json.url }}', options: { response: { response: { responseFormat: 'file' } } } }),
+		httpNode('Get record', [600, 0], { method: 'GET', url: `=${apiUrl}/rest/v1.0/images/{{ $json.id }}?project_id=2001`, options: {} }),
+		httpNode('Get file', [800, 0], { method: 'GET', url: '={{ $json.url }}', options: { response: { response: { responseFormat: 'file' } } } }),
 	]);
 
 /**
@@ -158,10 +129,10 @@ const httpDownloadNaive = (ids, apiUrl) =>
  */
 const httpDownload = (ids, apiUrl) =>
 	workflow('benchPhotosDlHttp', [
-		trigger,
+		MANUAL_START,
 		...idItems(ids),
-		http('Get record', [600, 0], { method: 'GET', url: `=${apiUrl}/rest/v1.0/images/{{ $json.id }}?project_id=2001`, options: {} }),
-		http('Get file link', [800, 0], {
+		httpNode('Get record', [600, 0], { method: 'GET', url: `=${apiUrl}/rest/v1.0/images/{{ $json.id }}?project_id=2001`, options: {} }),
+		httpNode('Get file link', [800, 0], {
 			method: 'GET',
 			url: '={{ $json.url }}',
 			options: { redirect: { redirect: { followRedirects: false } }, response: { response: { fullResponse: true, neverError: true } } },
@@ -178,19 +149,11 @@ const httpDownload = (ids, apiUrl) =>
 
 const readBaseline = (dir) =>
 	workflow('benchPhotosRead', [
-		trigger,
-		{ id: 'r', name: 'Read photos', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1.1, position: [200, 0], parameters: { fileSelector: `${dir}/*.jpg`, options: {} } },
+		MANUAL_START,
+		readPhotosNode(dir),
 	]);
 
 // ---------------------------------------------------------------- running
-function peakRss(pid) {
-	try {
-		return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
-	} catch {
-		return undefined;
-	}
-}
-
 /**
  * `n8n execute` of one workflow: n8n's own execution time (startedAt → stoppedAt of the run data),
  * the time of the nodes doing the work, the process's peak memory. The run data goes to a file, not
@@ -294,15 +257,7 @@ export async function photosBench({ n8nDir = lib.ensureN8n(), tarball = lib.buil
 			emu.createImageAs({ albumId: LIST_ALBUM, filename: `walk-${String(i).padStart(4, '0')}.jpg`, size: 64 });
 		}
 
-		await lib.importJson(n8nDir, userFolder, 'credentials', [
-			lib.emulatorCredential(emu),
-			{
-				id: 'genericOAuth2',
-				name: 'Procore via generic OAuth2',
-				type: 'oAuth2Api',
-				data: { grantType: 'clientCredentials', accessTokenUrl: `${emu.loginUrl}/oauth/token`, clientId: emu.clientId, clientSecret: emu.clientSecret, scope: '', authentication: 'body' },
-			},
-		]);
+		await lib.importJson(n8nDir, userFolder, 'credentials', benchCredentials(emu));
 		await lib.importJson(n8nDir, userFolder, 'workflow', [
 			nodeList(),
 			httpList(emu.apiUrl),

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 
 import * as lib from '../n8n/lib.mjs';
+import { median } from './measure.mjs';
 import { benchCredentials, builtInDirectWorkflow, builtInInlineWorkflow, ourWorkflow, withStart } from './workflows.mjs';
 
 /**
@@ -21,12 +22,6 @@ import { benchCredentials, builtInDirectWorkflow, builtInInlineWorkflow, ourWork
  * a few meets a garbage collection or a busy disk: with 3 rounds of 3 runs, the median is of 9.
  */
 const RUNS_PER_ROUND = 3;
-
-const median = (values) => {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /**
  * A fresh running n8n made ready for the bench's workflows: its owner, the bench's credentials (they

@@ -4,10 +4,15 @@
 // the running n8n (withStart).
 import * as lib from '../n8n/lib.mjs';
 
-const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-const read = (dir) => ({ id: 'r', name: 'Read photos', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1.1, position: [200, 0], parameters: { fileSelector: `${dir}/*.jpg`, options: {} } });
+export const MANUAL_START = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+const trigger = MANUAL_START;
+/** Read Files from Disk: every .jpg of the folder, one item each. */
+export const readPhotosNode = (dir) => ({ id: 'r', name: 'Read photos', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1.1, position: [200, 0], parameters: { fileSelector: `${dir}/*.jpg`, options: {} } });
+const read = readPhotosNode;
 const chain = (...names) =>
 	Object.fromEntries(names.slice(0, -1).map((name, index) => [name, { main: [[{ node: names[index + 1], type: 'main', index: 0 }]] }]));
+/** A workflow of these nodes, each connected to the next. */
+export const linearWorkflow = (id, nodes) => ({ id, name: id, nodes, connections: chain(...nodes.map((node) => node.name)), settings: { executionOrder: 'v1' } });
 export const PROCORE_CREDENTIAL = { procoreOAuth2Api: { id: 'procoreEmulator1', name: 'Procore (local emulator)' } };
 export const GENERIC_CREDENTIAL = { oAuth2Api: { id: 'genericOAuth2', name: 'Procore via generic OAuth2' } };
 
