@@ -21,8 +21,11 @@ import { authorizationMatches, deliveryBody, type DeliveryRequest, forgetDeliver
 import {
 	createHook,
 	createTriggers,
+	activationState,
+	forgetActivation,
 	listOurHooks,
 	readHook,
+	rememberActivation,
 	removeHook,
 	type EventType,
 	type HookState,
@@ -249,6 +252,8 @@ export class ProcoreTrigger implements INodeType {
 					triggerIds: [],
 					recentUlids: [],
 				});
+				// Procore may deliver before n8n has saved this state (see rememberActivation).
+				rememberActivation(url, state);
 				try {
 					state.triggerIds = await createTriggers(this, scope, hookId, resourceName, events);
 				} catch (error) {
@@ -257,6 +262,7 @@ export class ProcoreTrigger implements INodeType {
 					try {
 						await removeHook(this, scope, hookId, made);
 					} finally {
+						forgetActivation(url);
 						clearState(state);
 					}
 					throw asNodeError(node, error);
@@ -266,6 +272,7 @@ export class ProcoreTrigger implements INodeType {
 
 			async delete(this: IHookFunctions): Promise<boolean> {
 				const state = this.getWorkflowStaticData('node') as HookState;
+				forgetActivation(this.getNodeWebhookUrl('default') ?? '');
 				if (!state.hookId) return true;
 				const connection = await getConnection(asProcoreContext(this));
 				const fallback = await chosenScope(this, connection);
@@ -285,9 +292,12 @@ export class ProcoreTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const request = this.getRequestObject();
 		const response = this.getResponseObject();
-		const state = this.getWorkflowStaticData('node') as HookState;
-
-		if (!authorizationMatches(request.headers.authorization, state.secret)) {
+		// The saved static data, or the state of an activation n8n has not saved yet (rememberActivation).
+		const state = [
+			this.getWorkflowStaticData('node') as HookState,
+			activationState(this.getNodeWebhookUrl('default') ?? ''),
+		].find((candidate) => candidate && authorizationMatches(request.headers.authorization, candidate.secret));
+		if (!state) {
 			response.status(401).json({ message: 'Unauthorized' });
 			return { noWebhookResponse: true };
 		}

@@ -31,6 +31,32 @@ export interface HookState {
 	recentUlids?: string[];
 }
 
+/**
+ * The hook state of activations made by this process, by delivery URL. n8n saves the node's static
+ * data only after create() has returned (n8n 2.41.1, ActiveWorkflowManager.addWebhooks: the
+ * webhook is registered first, then create() runs, then the static data is saved), and a delivery
+ * is handled with the static data n8n last saved. Procore may deliver as soon as the hook's
+ * triggers exist: such a delivery would find no secret, be answered 401, and Procore would then
+ * pause every delivery to the URL for its backoff (docs/procore-api.md §11). In the process that
+ * made the hook (n8n's main process, unless a webhook processor serves production webhooks), the
+ * delivery is also checked against the state create() made.
+ */
+const activations = new Map<string, HookState>();
+
+/** Records the state of a hook this process is making for `url` (the object n8n will save). */
+export function rememberActivation(url: string, state: HookState): void {
+	activations.set(url, state);
+}
+
+export function forgetActivation(url: string): void {
+	activations.delete(url);
+}
+
+/** The state of the last hook this process made for `url`, saved by n8n or not yet. */
+export function activationState(url: string): HookState | undefined {
+	return activations.get(url);
+}
+
 interface Scope {
 	companyId: string;
 	projectId: string;

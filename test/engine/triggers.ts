@@ -39,6 +39,13 @@ export interface TriggerOptions {
 	credentialTypes: ICredentialType[];
 	/** n8n's public webhook address; by default the harness's own server on 127.0.0.1. */
 	webhookBaseUrl?: string;
+	/**
+	 * How long n8n takes to save the node's static data once an activation's create() has
+	 * returned (its database write; n8n 2.41.1, ActiveWorkflowManager.addWebhooks). Deliveries are
+	 * handled as n8n's webhook server handles them: with the static data as last saved, so one
+	 * arriving meanwhile sees the state from before the activation.
+	 */
+	saveDelayMs?: number;
 }
 
 /** One delivery the node handled: what it answered, when, and what it started. */
@@ -95,6 +102,9 @@ export class TriggerHarness {
 	private readonly credentialsHelper: TestCredentialsHelper;
 	private baseUrl: string;
 	private waiters: Array<() => void> = [];
+	/** The workflow's static data as n8n last saved it (to its database): what a delivery starts from. */
+	private saved: IDataObject = {};
+	private readonly nodeTypes: INodeTypes;
 
 	constructor(private readonly options: TriggerOptions) {
 		this.credentialsHelper = new TestCredentialsHelper(options.credentialTypes, options.credentials);
@@ -114,23 +124,39 @@ export class TriggerHarness {
 				]),
 			),
 		};
-		const nodeTypes = {
+		this.nodeTypes = {
 			getByName: () => nodeType,
 			getByNameAndVersion: () => nodeType,
 			getKnownTypes: () => ({}),
 		} as unknown as INodeTypes;
-		this.workflow = new Workflow({
+		this.workflow = this.workflowWith({});
+		this.credentialsHelper.workflow = this.workflow;
+		this.baseUrl = options.webhookBaseUrl ?? '';
+	}
+
+	private workflowWith(staticData: IDataObject): Workflow {
+		return new Workflow({
 			id: 'workflow-1',
 			name: 'Trigger test',
 			nodes: [this.node],
 			connections: {},
 			active: true,
-			nodeTypes,
-			staticData: {},
+			nodeTypes: this.nodeTypes,
+			staticData,
 			settings: { executionOrder: 'v1' },
 		});
-		this.credentialsHelper.workflow = this.workflow;
-		this.baseUrl = options.webhookBaseUrl ?? '';
+	}
+
+	/** n8n saving the workflow's static data, as the activation or a delivery left it. */
+	private save(from: Workflow) {
+		const data = JSON.parse(JSON.stringify(from.getStaticData('node', this.node))) as IDataObject;
+		const kept = this.workflow.getStaticData('node', this.node);
+		if (from !== this.workflow) {
+			// The same object stays: the node may hold it (an activation it has not saved yet).
+			for (const key of Object.keys(kept)) delete kept[key];
+			Object.assign(kept, data);
+		}
+		this.saved = { [`node:${this.node.name}`]: data };
 	}
 
 	/** The node's own static data, as n8n keeps it between calls. */
@@ -189,7 +215,10 @@ export class TriggerHarness {
 		const mode: WorkflowExecuteMode = test ? 'manual' : 'trigger';
 		const activation: WorkflowActivateMode = test ? 'manual' : 'activate';
 		const context = new core.HookContext(this.workflow, this.node, this.additionalData(), mode, activation, this.webhookData(test));
-		return await methods[method].call(context);
+		const result = await methods[method].call(context);
+		if (method === 'create' && this.options.saveDelayMs) await new Promise((resolve) => setTimeout(resolve, this.options.saveDelayMs));
+		this.save(this.workflow);
+		return result;
 	}
 
 	/** What n8n does on activation: create the hook unless it exists. */
@@ -237,10 +266,12 @@ export class TriggerHarness {
 		const request = Object.assign(req, { body, query: {}, params: {} });
 		const response = expressLike(res);
 		const isTest = (req.url ?? '').startsWith('/webhook-test/');
+		// n8n's webhook server reads the workflow, and its static data, from the database.
+		const workflow = this.workflowWith(JSON.parse(JSON.stringify(this.saved)) as IDataObject);
 		try {
 			await useMemoryBinaryData();
 			const context = new core.WebhookContext(
-				this.workflow,
+				workflow,
 				this.node,
 				this.additionalData({ httpRequest: request, httpResponse: response } as never),
 				isTest ? 'manual' : 'webhook',
@@ -256,6 +287,8 @@ export class TriggerHarness {
 			delivery.error = error as Error;
 			if (!res.headersSent) response.status(500).json({ message: 'Error in workflow' });
 		}
+		// As n8n's webhook helpers: saved when the run changed it.
+		if (workflow.staticData.__dataChanged === true) this.save(workflow);
 		delivery.handledAfterMs = Date.now() - arrived;
 		this.deliveries.push(delivery);
 		for (const wake of this.waiters.splice(0)) wake();

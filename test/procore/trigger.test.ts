@@ -48,8 +48,9 @@ afterEach(async () => {
 	open = [];
 });
 
-async function trigger(parameters: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}) {
+async function trigger(parameters: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}, saveDelayMs = 0) {
 	const harness = new TriggerHarness({
+		saveDelayMs,
 		nodeType: procoreTrigger,
 		parameters: {
 			companyId: rl(ACME),
@@ -226,6 +227,31 @@ describe('Procore Trigger: deliveries', () => {
 			project_id: PROJECT,
 		});
 		expect(emu.webhooks.deliveries().map((d) => d.status)).toEqual(['successful']);
+	});
+
+	test('an event delivered before n8n has saved the activation is accepted and starts the workflow', async () => {
+		// n8n saves the node's static data (the hook's secret) only after create() has returned;
+		// Procore may deliver as soon as the triggers exist. Here the save takes 1.5 s.
+		const harness = await trigger({}, {}, 1_500);
+		const activating = harness.activate();
+		for (const deadline = Date.now() + 10_000; !procoreHooks().some((hook) => hook.triggers.length === 3); ) {
+			if (Date.now() > deadline) throw new Error('the triggers were not made');
+			await new Promise((resolve) => setTimeout(resolve, 5));
+		}
+		emu.emitEvent({ projectId: PROJECT, resourceName: 'Images', eventType: 'update', resourceId: 4242 });
+		const [delivery] = await harness.handled(1);
+		// Delivered while the save was still under way.
+		expect(harness.staticData.secret).toBeDefined();
+		await activating;
+		expect(delivery.status).toBe(200);
+		expect(delivery.items?.[0].json).toMatchObject({ event_type: 'update', resource_id: 4242 });
+		// Procore saw a success at its first attempt, so it did not pause the URL.
+		expect(emu.webhooks.deliveries().map((d) => [d.status, d.attempts.length])).toEqual([['successful', 1]]);
+		// After the save, deliveries are checked against the saved secret as before.
+		const secret = String(harness.staticData.secret);
+		const event = { ulid: '01LATER', event_type: 'create', resource_name: 'Images', resource_id: 1, project_id: PROJECT };
+		expect((await post(harness.webhookUrl(), event, { Authorization: `Bearer ${secret}` })).status).toBe(200);
+		expect((await post(harness.webhookUrl(), event, { Authorization: 'Bearer wrong' })).status).toBe(401);
 	});
 
 	test('a wrong or missing Authorization header: 401 and nothing starts', async () => {
