@@ -188,6 +188,21 @@ describe('Image → Download', () => {
 		expect(emu.requests.filter((request) => request.path === '/oauth/token').length).toBeGreaterThan(0);
 	});
 
+	test('file links that Procore always answers 401: the run stops once with the credential error, even with Continue On Fail', async () => {
+		const id = await uploadPhoto(jpegBytes(2000), 'refused.jpg');
+		emu.faults.inject({ listener: 'api', method: 'GET', path: '/file-links/*', status: 401, times: Infinity });
+		const result = await download({ imageId: rl('={{ $json.id }}') }, { items: [{ json: { id } }, { json: { id } }, { json: { id } }], continueOnFail: true });
+		emu.faults.clear();
+		// As for every other Procore request: a credential that no longer works fails every item alike.
+		expect(result.error?.message).toMatch(/file link answered 401/);
+		expect(result.error?.description).toMatch(/reconnect/);
+		// n8n passes the input on when a node under Continue On Fail stops: no item was downloaded.
+		expect(result.items.every((item) => item.binary === undefined && item.json.error === undefined)).toBe(true);
+		expect(linkCalls().every((call) => call.status === 401)).toBe(true);
+		// At most a few sends per item (more while the others still got records through), never until Maximum Wait.
+		expect(linkCalls().length).toBeLessThanOrEqual(48);
+	});
+
 	test('a link that is not on Procore (e.g. straight to storage) is fetched without the token', async () => {
 		const bytes = jpegBytes(3000);
 		const id = await uploadPhoto(bytes, 'direct.jpg');

@@ -115,3 +115,65 @@ describe('a 401 after the refresh', () => {
 		expect(emu.stats.imagesCreated).toBe(0);
 	});
 });
+
+describe('a 401 in one company only', () => {
+	// Procore answers 401 in a company where the app is not installed (docs/procore-api.md §1.3, §5),
+	// while the same token works in the others. Items of that company must fail on their own, after
+	// a few sends, not be sent again until Maximum Wait nor stop the items of the other company.
+	test('the items of that company fail with advice to install the app; the others are made; the run goes on', async () => {
+		const BETA_PROJECT = 2101;
+		emu.faults.inject({
+			method: 'POST',
+			path: new RegExp(`^/rest/v1\\.[01]/projects/${BETA_PROJECT}/uploads$`),
+			status: 401,
+			times: Infinity,
+			body: { message: 'The access token is invalid' },
+		});
+		const acme = photos(6, 'acme-401');
+		const beta = photos(2, 'beta-401').map((item) => ({ ...item, json: { company: '1002', project: String(BETA_PROJECT) } }));
+		const items = [...acme.map((item) => ({ ...item, json: { company: '1001', project: '2001' } })), ...beta];
+		const started = Date.now();
+		const run = await createImage(
+			{
+				companyId: { __rl: true, mode: 'id', value: '={{ $json.company }}' },
+				projectId: { __rl: true, mode: 'id', value: '={{ $json.project }}' },
+				albumId: { __rl: true, mode: 'list', value: '' },
+				advancedOptions: { parallelUploads: 4, maxWaitSeconds: 60 },
+			},
+			items,
+			{ credentials: userLogin(emu), continueOnFail: true },
+		);
+		emu.faults.clear();
+		expect(run.error).toBeUndefined();
+		expect(run.items).toHaveLength(8);
+		expect(run.items.slice(0, 6).every((item) => typeof item.json.id === 'number')).toBe(true);
+		for (const item of run.items.slice(6)) {
+			expect(item.json.error).toMatch(/Procore did not accept the credential \(401\)/);
+			expect(item.json.description).toMatch(/not installed in that company.*App Management/);
+		}
+		expect(emu.stats.imagesCreated).toBe(6);
+		// Each Beta item: 4 sends of the node, each refused, refreshed by n8n and sent once more.
+		const betaUploads = emu.requests.filter((request) => request.method === 'POST' && request.path.includes(`/projects/${BETA_PROJECT}/uploads`));
+		expect(betaUploads.every((request) => request.status === 401)).toBe(true);
+		expect(betaUploads.length).toBeLessThanOrEqual(2 * 4 * 2);
+		expect(Date.now() - started).toBeLessThan(30_000);
+	}, 60_000);
+});
+
+describe('a 401 sent again does not use up the tries a later failure needs', () => {
+	test('three 401s, then four 503s: the photo waits and is made once', async () => {
+		// Each of the node's sends meets n8n's refresh and its second 401 (6 in all), then Procore is
+		// busy 4 times. The 401s are not tries of retry.ts: 4 × 503 stays within its 6 tries.
+		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 401, times: 6, body: { message: 'The access token is invalid' } });
+		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 503, retryAfterSeconds: 1, times: 4 });
+		const items = photos(1, 'then-503');
+		const run = await createImage({}, items, { credentials: userLogin(emu) });
+		emu.faults.clear();
+		expectEveryPhotoOnce(emu, items, run);
+		expect(apiRequests('POST', '/rest/v1.0/images').map((request) => request.status)).toEqual([
+			...Array(6).fill(401),
+			...Array(4).fill(503),
+			201,
+		]);
+	}, 30_000);
+});

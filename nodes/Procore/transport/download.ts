@@ -6,6 +6,8 @@ import { asNodeError, failureFromError, headerValue, procoreErrorText, type Proc
 import {
 	ANSWER_EVERY_STATUS,
 	CREDENTIAL_TYPE,
+	markCredentialFailure,
+	notInstalledAdvice,
 	noteTokenAccepted,
 	resendAfterUnauthorized,
 	type ProcoreConnection,
@@ -272,8 +274,10 @@ export async function openFileLink(
 		// (n8n 2.x; on 1.x a 401 comes back as an answer, see ANSWER_EVERY_STATUS).
 		...ANSWER_EVERY_STATUS,
 	};
-	const unauthorized = { resends: 0 };
-	for (let attempt = 0; ; attempt++) {
+	const unauthorized = { resends: 0, tolerated: 0 };
+	// As in transport/index.ts: a 401 sent again does not count as a try.
+	let attempt = 0;
+	for (;;) {
 		try {
 			await budget.acquire(deadline, connection.interactive);
 		} catch (error) {
@@ -340,7 +344,7 @@ export async function openFileLink(
 				return await fetchWithoutToken(context, next, request);
 			}
 			if (status >= 200 && status < 300) {
-				noteTokenAccepted(connection);
+				noteTokenAccepted(connection, companyId);
 				return opened(response);
 			}
 			failure.body = await readSmall(response.body);
@@ -362,18 +366,25 @@ export async function openFileLink(
 			);
 		if (failure.statusCode === 401) {
 			// As for every Procore request (transport/index.ts).
-			const again = await resendAfterUnauthorized(
+			const meaning = await resendAfterUnauthorized(
 				context,
 				connection,
 				{ companyId, sentAt, deadline, itemIndex: request.itemIndex, answered: response !== undefined },
 				unauthorized,
 			);
-			if (again) continue;
-			throw giveUp();
+			if (meaning === 'again') continue;
+			const unauthorizedError = giveUp();
+			if (meaning === 'company') {
+				unauthorizedError.description = notInstalledAdvice(companyId);
+				throw unauthorizedError;
+			}
+			// As for API calls: no item can get past a credential that no longer works.
+			throw markCredentialFailure(unauthorizedError);
 		}
 		if (verdict.kind !== 'retry' || attempt + 1 >= MAX_ATTEMPTS) throw giveUp();
 		if (verdict.notBeforeMs) budget.blockUntil(verdict.notBeforeMs);
 		if (now + verdict.waitMs > deadline) throw giveUp();
 		await sleep(verdict.waitMs);
+		attempt++;
 	}
 }

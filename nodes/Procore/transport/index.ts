@@ -222,6 +222,12 @@ export function isCredentialFailure(error: unknown): boolean {
 	return typeof error === 'object' && error !== null && credentialFailures.has(error);
 }
 
+/** Marks an error as one no item can get past (the credential no longer works); returns it. */
+export function markCredentialFailure<E extends object>(error: E): E {
+	credentialFailures.add(error);
+	return error;
+}
+
 /**
  * Every answer comes back from n8n's helper with its status, headers and body, and is judged here:
  * how n8n wraps a failed request differs between its versions (n8n 1.x's NodeApiError drops the
@@ -246,28 +252,40 @@ export function credentialFailure(context: ProcoreContext, error: unknown, itemI
 			'Open the Procore credential: reconnect it (Authorization Code) or check the client ID and secret (Client Credentials).',
 		itemIndex,
 	});
-	credentialFailures.add(credentialError);
-	return credentialError;
-}
-
-/** Per credential (its budget key): when Procore last accepted its token in this process. */
-const tokenAcceptedAt = new Map<string, number>();
-
-/** Records that Procore accepted the credential's token: any answer of 2xx proves it. */
-export function noteTokenAccepted(connection: ProcoreConnection): void {
-	tokenAcceptedAt.set(connection.budgetKey, Date.now());
+	return markCredentialFailure(credentialError);
 }
 
 /**
- * Whether a 401 to a request sent at `sentAt` counts against the credential. Not while other
- * requests of the same credential got through since: the token works, it is only being renewed
- * under this request (many requests in flight against tokens that die after a number of requests,
- * issue #13), so this one goes again as long as Maximum Wait allows. When nothing got through,
- * the 401s count, and a few in a row mean the credential itself no longer works.
+ * When Procore last accepted the credential's token in this process, per credential and company
+ * (requests without one under ''): Procore also answers 401 in a company where the app is not
+ * installed (docs/procore-api.md §1.3, §5), while the same token works in the others.
  */
-function unauthorizedCounts(connection: ProcoreConnection, sentAt: number, deadline: number): boolean {
-	return (tokenAcceptedAt.get(connection.budgetKey) ?? 0) <= sentAt || Date.now() >= deadline;
+const tokenAcceptedAt = new Map<string, number>();
+
+const companyKey = (connection: ProcoreConnection, companyId?: string) => `${connection.budgetKey}|${companyId ?? ''}`;
+
+/** Records that Procore accepted the credential's token in a company: any answer of 2xx proves it. */
+export function noteTokenAccepted(connection: ProcoreConnection, companyId?: string): void {
+	tokenAcceptedAt.set(companyKey(connection, companyId), Date.now());
 }
+
+const acceptedSince = (key: string, sentAt: number) => (tokenAcceptedAt.get(key) ?? 0) > sentAt;
+
+/** How long a token accepted in one company shows that the credential works, for a 401 in another. */
+const CREDENTIAL_PROOF_MS = 15 * 60_000;
+
+/** Whether Procore accepted the credential lately in another company (or without one). */
+function acceptedElsewhere(connection: ProcoreConnection, companyId?: string): boolean {
+	const own = companyKey(connection, companyId);
+	const since = Date.now() - CREDENTIAL_PROOF_MS;
+	for (const [key, at] of tokenAcceptedAt) {
+		if (key !== own && key.startsWith(`${connection.budgetKey}|`) && at > since) return true;
+	}
+	return false;
+}
+
+/** Tolerated 401 resends go at once this many times, then with a growing pause (up to 5 s). */
+const QUICK_TOLERATED_RESENDS = 3;
 
 /** Per credential: the refresh under way, and when the last one ended. */
 const refreshTurns = new Map<string, { underway?: Promise<void>; endedAt: number }>();
@@ -323,27 +341,45 @@ async function refreshTurn(
 }
 
 /**
- * After Procore answered a request with 401: whether it goes again (true) or the credential counts
- * as dead (false). A 401 proves Procore did nothing, so the request may go again through n8n,
- * which reads the stored token or refreshes again. n8n 2.x has already refreshed once (or read the
- * token another process stored) and sent the request once more; n8n 1.x gives the 401 back as an
- * answer, and then n8n refreshes now (refreshTurn). The next answer can still be a 401: with many
- * requests in flight the new token may die before the re-sent one lands (a token that expires
- * every N requests). So it goes again for as long as other requests get through
- * (unauthorizedCounts), else MAX_UNAUTHORIZED_RESENDS times. `tally` counts the resends of one
- * request; `answered` says the 401 came back as an answer rather than as n8n's error.
+ * After Procore answered a request with 401: whether it goes again, or what the 401 means. A 401
+ * proves Procore did nothing, so the request may go again through n8n, which reads the stored
+ * token or refreshes again. n8n 2.x has already refreshed once (or read the token another process
+ * stored) and sent the request once more; n8n 1.x gives the 401 back as an answer, and then n8n
+ * refreshes now (refreshTurn). The next answer can still be a 401: with many requests in flight
+ * the new token may die before the re-sent one lands (a token that expires every N requests,
+ * issue #13). So while other requests in the same company get through since this one was sent,
+ * it goes again until Maximum Wait (after a few quick tries, with a pause, so that it is no tight
+ * loop of refreshes); otherwise MAX_UNAUTHORIZED_RESENDS times. Then:
+ * - 'company': Procore accepted the credential lately in another company, but not in this one: the
+ *   app is likely not installed in this company; the other items go on;
+ * - 'credential': otherwise; the credential no longer works, and no item can get past that.
+ * `tally` counts the resends of one request; `answered` says the 401 came back as an answer
+ * rather than as n8n's error.
  */
 export async function resendAfterUnauthorized(
 	context: ProcoreContext,
 	connection: ProcoreConnection,
 	request: { companyId?: string; sentAt: number; deadline: number; itemIndex?: number; answered: boolean },
-	tally: { resends: number },
-): Promise<boolean> {
-	if (unauthorizedCounts(connection, request.sentAt, request.deadline) && tally.resends++ >= MAX_UNAUTHORIZED_RESENDS) {
-		return false;
+	tally: { resends: number; tolerated: number },
+): Promise<'again' | 'credential' | 'company'> {
+	const tolerated = acceptedSince(companyKey(connection, request.companyId), request.sentAt) && Date.now() < request.deadline;
+	if (!tolerated && tally.resends++ >= MAX_UNAUTHORIZED_RESENDS) {
+		return acceptedElsewhere(connection, request.companyId) ? 'company' : 'credential';
+	}
+	if (tolerated && ++tally.tolerated > QUICK_TOLERATED_RESENDS) {
+		const pause = Math.min(5_000, 250 * 2 ** (tally.tolerated - QUICK_TOLERATED_RESENDS - 1));
+		await sleep(Math.max(0, Math.min(pause, request.deadline - Date.now())));
 	}
 	if (request.answered) await refreshTurn(context, connection, request);
-	return true;
+	return 'again';
+}
+
+/**
+ * The advice for a 401 in one company while the credential works in others: the error goes on the
+ * item, and does not stop the run.
+ */
+export function notInstalledAdvice(companyId: string | undefined): string {
+	return `Procore accepts this credential in other companies but refused it${companyId ? ` in company ${companyId}` : ''} (401). The app is probably not installed in that company: ask a Procore company admin to install it (Company Admin → App Management), or check the Company.`;
 }
 
 /**
@@ -384,8 +420,11 @@ async function sendWithRetries<T>(
 	// A request that creates something and met Procore's 500 is sent once more at most (after the
 	// look-up found nothing): a value Procore always answers with 500 then fails fast, with its words.
 	let serverErrors = 0;
-	const unauthorized = { resends: 0 };
-	for (let attempt = 0; ; attempt++) {
+	const unauthorized = { resends: 0, tolerated: 0 };
+	// Counts the tries after failures that retry.ts judges (429, 503, lost answers...); a 401 sent
+	// again does not count, so it does not use up the tries a later 429 needs.
+	let attempt = 0;
+	for (;;) {
 		try {
 			await budget.acquire(deadline, resolved.interactive);
 		} catch (error) {
@@ -420,7 +459,7 @@ async function sendWithRetries<T>(
 			})) as ProcoreResponse<T>;
 			budget.settle(response.headers);
 			if (isSuccess(response.statusCode)) {
-				noteTokenAccepted(resolved);
+				noteTokenAccepted(resolved, companyId);
 				return response;
 			}
 			failure = { statusCode: response.statusCode, body: response.body, headers: response.headers };
@@ -437,16 +476,19 @@ async function sendWithRetries<T>(
 		// Procore answered, so n8n holds a token now: the others need not wait for this one's retries.
 		firstTokenAnswered?.();
 		if (failure.statusCode === 401) {
-			const again = await resendAfterUnauthorized(
+			const meaning = await resendAfterUnauthorized(
 				context,
 				resolved,
 				{ companyId, sentAt, deadline, itemIndex: request.itemIndex, answered: answeredUnauthorized },
 				unauthorized,
 			);
-			if (again) continue;
-			const credentialError = fail(failure);
-			credentialFailures.add(credentialError);
-			throw credentialError;
+			if (meaning === 'again') continue;
+			const unauthorizedError = fail(failure);
+			if (meaning === 'company') {
+				unauthorizedError.description = notInstalledAdvice(companyId);
+				throw unauthorizedError;
+			}
+			throw markCredentialFailure(unauthorizedError);
 		}
 		const now = Date.now();
 		const verdict = verdictFor(failure, mode, attempt, now, budget.serverNow(now));
@@ -466,6 +508,7 @@ async function sendWithRetries<T>(
 			}
 			if (found) return found as ProcoreResponse<T>;
 		}
+		attempt++;
 	}
 }
 
