@@ -13,12 +13,13 @@ import { listSearch } from '../Procore/methods';
 import {
 	CREDENTIAL_TYPE,
 	getConnection,
+	isCredentialFailure,
 	procoreListAll,
 	procoreListPage,
 	procoreRequest,
 	type ProcoreConnection,
 } from '../Procore/transport';
-import { headerValue } from '../Procore/transport/errors';
+import { asNodeError, headerValue } from '../Procore/transport/errors';
 import { procorePath } from '../Procore/transport/paths';
 import { asProcoreContext, downloadPhoto } from '../ProcoreTrigger/records';
 
@@ -26,6 +27,9 @@ type Watch = 'new' | 'newOrUpdated';
 
 /** What the node remembers between polls, in the workflow's static data for this node. */
 interface PollState {
+	/** The company and project the cursor belongs to; another Company or Project starts afresh. */
+	companyId?: string;
+	projectId?: string;
 	/** Which field the cursor is on; a change of Trigger On starts afresh. */
 	field?: 'created_at' | 'updated_at';
 	/** When the trigger started (Procore's clock, whole seconds): older photos are never news. */
@@ -168,7 +172,10 @@ export class ProcorePhotosTrigger implements INodeType {
 		const secondOf = (photo: IDataObject) => Math.floor(timeOf(photo) / 1000) * 1000;
 		const keyOf = (photo: IDataObject) => `${String(photo.id)}@${String(photo[field])}`;
 
-		if (!state.cursor || !state.since || state.field !== field) {
+		// Another project's cursor says nothing about this one: its photos since the start would all
+		// come out as new, so a change of Company or Project starts afresh, as a change of field does.
+		const moved = state.field !== field || state.companyId !== companyId || state.projectId !== projectId;
+		if (!state.cursor || !state.since || moved) {
 			// The first poll after activation only marks where to start: the photos already there are
 			// not news. The mark is Procore's "now" (its Date header), so that its clock, not this
 			// machine's, decides what is newer; photos already in the look-back window are remembered.
@@ -182,6 +189,8 @@ export class ProcorePhotosTrigger implements INodeType {
 			const mark = Math.floor(now / 1000) * 1000;
 			const already = (await listFrom(toSecond(mark - LOOK_BACK_MS), now)).filter((photo) => Number.isFinite(timeOf(photo)));
 			const cursor = Math.max(mark, ...already.map(secondOf));
+			state.companyId = companyId;
+			state.projectId = projectId;
 			state.field = field;
 			state.since = toSecond(mark);
 			state.cursor = toSecond(cursor);
@@ -229,9 +238,30 @@ async function outputFor(
 	const items: INodeExecutionData[] = [];
 	for (const photo of photos) {
 		if (items.length > 0 && request.stopDownloadsAt !== undefined && Date.now() > request.stopDownloadsAt) break;
-		const file = await downloadPhoto(context, connection, { companyId, projectId, imageId: String(photo.id) });
+		let file: Awaited<ReturnType<typeof downloadPhoto>>;
+		try {
+			file = await downloadPhoto(context, connection, { companyId, projectId, imageId: String(photo.id) });
+		} catch (error) {
+			// A credential that no longer works fails every photo alike: the poll fails, so n8n shows it.
+			if (isCredentialFailure(error)) throw asNodeError(context.getNode(), error);
+			// A file that cannot be had (storage refusing it, a transfer broken off twice) would fail
+			// every poll at this photo, and the cursor would never pass it: the photo comes without its
+			// file, says why, and the photos after it still come. The transport's errors hold no token
+			// or signed URL, so their message and description can go into the item.
+			items.push({ json: { ...photo, downloadError: failureOf(error) } });
+			continue;
+		}
 		// A photo deleted between the list and the download is output without a file, and says so.
 		items.push(file ? { json: file.image, binary: { [field]: file.binary } } : { json: { ...photo, deleted: true } });
 	}
 	return items;
+}
+
+/** What went wrong, as the Procore Trigger's `fetchError`: the message and, when there is one, the advice. */
+function failureOf(error: unknown): IDataObject {
+	const failure = error as { message?: string; description?: string | null };
+	return {
+		message: failure.message ?? String(error),
+		...(failure.description ? { description: failure.description } : {}),
+	};
 }

@@ -20,6 +20,9 @@ beforeEach(() => emu.state.images.clear());
 
 const photosTrigger = new ProcorePhotosTrigger();
 const SECOND = 1000;
+// A second project of ACME with its own album (test/emulator/README.md, "Seeded data").
+const OLD_DEPOT = '2003';
+const OLD_DEPOT_ALBUM = 5006;
 
 function harness(parameters: Record<string, unknown> = {}) {
 	return new TriggerHarness({
@@ -31,14 +34,14 @@ function harness(parameters: Record<string, unknown> = {}) {
 }
 
 /** A photo put straight into the emulator's state, created (and updated) at the given instant. */
-function addPhoto(at: number, name = `photo-${at}.jpg`) {
+function addPhoto(at: number, name = `photo-${at}.jpg`, project = { id: HARBOR_TOWER, albumId: SITE_PROGRESS }) {
 	const id = emu.state.nextId('image') as number;
 	const iso = new Date(at).toISOString();
 	emu.state.images.set(id, {
 		id,
-		projectId: Number(HARBOR_TOWER),
+		projectId: Number(project.id),
 		companyId: Number(ACME),
-		albumId: SITE_PROGRESS,
+		albumId: project.albumId,
 		locationId: null,
 		tradeIds: [],
 		description: null,
@@ -67,6 +70,7 @@ function addPhoto(at: number, name = `photo-${at}.jpg`) {
 /** The start of the whole second `seconds` from now: tests place photos at exact seconds. */
 const wholeSecond = (seconds: number) => (Math.floor(Date.now() / SECOND) + seconds) * SECOND;
 const ids = (output: Awaited<ReturnType<TriggerHarness['poll']>>) => (output?.[0] ?? []).map((item) => item.json.id);
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const listCalls = () => emu.requests.filter((request) => request.method === 'GET' && request.path === '/rest/v1.0/images');
 
 describe('Procore Photos Trigger (polling)', () => {
@@ -196,5 +200,68 @@ describe('Procore Photos Trigger (polling)', () => {
 		const polls: unknown[][] = [];
 		for (let round = 0; round < 4; round++) polls.push(ids(await trigger.poll('trigger', { budgetMs: 500 })));
 		expect(polls).toEqual([[made[0]], [made[1]], [made[2]], []]);
+	});
+
+	test("Download the Photo: a photo whose file storage refuses comes with downloadError, and the photos after it still come", async () => {
+		const trigger = harness({ options: { downloadPhoto: true } });
+		expect(await trigger.poll()).toBeNull();
+		const made: number[] = [];
+		for (const name of ['refused.jpg', 'fine.jpg']) {
+			const created = await createImage({}, [photoItem(jpegBytes(3_000), name)]);
+			expect(created.error).toBeUndefined();
+			made.push(Number(created.items[0].json.id));
+		}
+		const [refused, fine] = made;
+		// Storage refuses the first photo's file for good (a removed object, a policy), whatever the link.
+		const objectKey = (emu.state.images.get(refused) as { objectKey: string }).objectKey;
+		emu.faults.inject({ listener: 'storage', method: 'GET', path: new RegExp(`${escapeRegExp(objectKey)}$`), status: 403, times: Infinity });
+
+		const output = await trigger.poll();
+		expect(ids(output)).toEqual([refused, fine]);
+		const [failed, downloaded] = output![0];
+		expect(failed.binary).toBeUndefined();
+		expect(failed.json.filename).toBe('refused.jpg');
+		const downloadError = failed.json.downloadError as { message: string; description?: string };
+		expect(downloadError.message).toMatch(new RegExp(`^Downloading photo ${refused} in project ${HARBOR_TOWER}: `));
+		expect(JSON.stringify(downloadError)).not.toMatch(/signature=|expires=|X-Amz|Bearer|https?:\/\//i);
+		expect(downloaded.json.downloadError).toBeUndefined();
+		expect(downloaded.binary?.data.fileName).toBe('fine.jpg');
+		// The cursor went past the refused photo: it is not given out again, and a later photo comes.
+		expect(await trigger.poll()).toBeNull();
+		const later = await createImage({}, [photoItem(jpegBytes(3_000), 'later.jpg')]);
+		expect(later.error).toBeUndefined();
+		expect(ids(await trigger.poll())).toEqual([later.items[0].json.id]);
+		emu.faults.clear();
+	});
+
+	test('Download the Photo: a credential that no longer works still fails the poll, and the photo comes with the next one', async () => {
+		const trigger = harness({ options: { downloadPhoto: true } });
+		expect(await trigger.poll()).toBeNull();
+		const created = await createImage({}, [photoItem(jpegBytes(3_000), 'dead-credential.jpg')]);
+		expect(created.error).toBeUndefined();
+		const id = Number(created.items[0].json.id);
+		emu.faults.inject({ method: 'GET', path: '/rest/v1.0/images/*', status: 401, times: Infinity, body: { message: 'The access token is invalid' } });
+		await expect(trigger.poll()).rejects.toThrow(/did not accept the credential \(401\)/);
+		emu.faults.clear();
+		const output = await trigger.poll();
+		expect(ids(output)).toEqual([id]);
+		expect(output![0][0].binary?.data.fileName).toBe('dead-credential.jpg');
+	});
+
+	test('another Project on an active trigger starts afresh: the photos already in that project are not news', async () => {
+		const trigger = harness();
+		expect(await trigger.poll()).toBeNull();
+		// Photos of the other project since this trigger started, before the user switches to it.
+		const oldDepot = { id: OLD_DEPOT, albumId: OLD_DEPOT_ALBUM };
+		addPhoto(wholeSecond(1), 'before-switch-1.jpg', oldDepot);
+		addPhoto(wholeSecond(1) + 500, 'before-switch-2.jpg', oldDepot);
+		trigger.node.parameters.projectId = rl(OLD_DEPOT);
+
+		// The first poll on the new project only marks where to start, as on activation.
+		expect(await trigger.poll()).toBeNull();
+		expect(trigger.staticData).toMatchObject({ companyId: ACME, projectId: OLD_DEPOT });
+		const after = addPhoto(wholeSecond(3), 'after-switch.jpg', oldDepot);
+		expect(ids(await trigger.poll())).toEqual([after]);
+		expect(await trigger.poll()).toBeNull();
 	});
 });
