@@ -75,6 +75,29 @@ describe('Skip If Already There', () => {
 		expect(imagePosts()).toHaveLength(1);
 	});
 
+	test('the same photo in items that run at once (default Parallel Items) is uploaded once', async () => {
+		const bytes = jpegBytes(3000);
+		const name = unique('at-once');
+		const run = await createImage({ skipIfExists: true }, [photoItem(bytes, name), photoItem(bytes, name), photoItem(bytes, name)]);
+		expect(run.error).toBeUndefined();
+		expect(run.items.map((item) => item.json.skipped).sort()).toEqual([false, true, true]);
+		expect(new Set(run.items.map((item) => item.json.id)).size).toBe(1);
+		expect(imagePosts()).toHaveLength(1);
+	});
+
+	test('when the item making the photo fails, the next item with the same file makes it', async () => {
+		const bytes = jpegBytes(3000);
+		const name = unique('first-fails');
+		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 422, body: { errors: { log_date: ['is invalid'] } } });
+		const run = await createImage({ skipIfExists: true }, [photoItem(bytes, name), photoItem(bytes, name)], { continueOnFail: true });
+		emu.faults.clear();
+		const made = run.items.filter((item) => typeof item.json.id === 'number');
+		expect(made).toHaveLength(1);
+		expect(made[0].json.skipped).toBe(false);
+		expect(run.items.filter((item) => item.json.error !== undefined)).toHaveLength(1);
+		expect([...emu.state.images.values()].filter((image) => image.filename === name)).toHaveLength(1);
+	});
+
 	test('off by default: the output has no skipped field and a re-run uploads again', async () => {
 		const item = photoItem(jpegBytes(3000), unique('default'));
 		await createImage({}, [item]);

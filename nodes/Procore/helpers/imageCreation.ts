@@ -294,3 +294,42 @@ export async function notePhotoNowThere(
 	const byName = await photosInAlbum(context, run, scope);
 	byName.set(scope.imageName, [...(byName.get(scope.imageName) ?? []), photo]);
 }
+
+/** Per run: the photos being created with Skip If Already There, by album, name and size. */
+const creationsByRun = new WeakMap<RunContext, Map<string, Promise<IDataObject | undefined>>>();
+
+/**
+ * For Skip If Already There, between the items of one run that carry the same file: they run in
+ * parallel, so each would find the album without the photo and create it. The first item claims
+ * the file and creates the photo; the others wait for it and get that photo (to be output as
+ * skipped). Returns either `photo` (another item made it), or `done`, which this item must call
+ * with the photo it made, or with nothing when it failed; then the next item waiting tries.
+ */
+export async function sameFileInRun(
+	run: RunContext,
+	lookup: AlbumScope & { imageName: string; size?: number },
+): Promise<{ photo: IDataObject; done?: undefined } | { photo?: undefined; done: (photo?: IDataObject) => void }> {
+	let creations = creationsByRun.get(run);
+	if (!creations) {
+		creations = new Map();
+		creationsByRun.set(run, creations);
+	}
+	const key = `${listingKey(lookup, lookup.imageName)}:${lookup.imageName}:${lookup.size ?? ''}`;
+	for (;;) {
+		const pending = creations.get(key);
+		if (!pending) {
+			let settle!: (photo?: IDataObject) => void;
+			creations.set(key, new Promise((resolve) => (settle = resolve)));
+			const claimed = creations;
+			return {
+				done: (photo?: IDataObject) => {
+					if (!photo) claimed.delete(key);
+					settle(photo);
+				},
+			};
+		}
+		const photo = await pending;
+		if (photo) return { photo };
+		// The item that claimed the file failed: the next one tries.
+	}
+}

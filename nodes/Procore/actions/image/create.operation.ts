@@ -14,6 +14,7 @@ import {
 	findPhotoAlreadyThere,
 	locationIdForPath,
 	notePhotoNowThere,
+	sameFileInRun,
 } from '../../helpers/imageCreation';
 import { captureDate, EXIF_HEAD_BYTES } from '../../helpers/exif';
 import { isUploadUuid, procorePath } from '../../transport/paths';
@@ -255,9 +256,10 @@ export async function execute(
 		attributes.description = '';
 	}
 
+	const skipped = (existing: IDataObject) => [{ json: { ...existing, skipped: true }, pairedItem: { item: itemIndex } }];
 	if (skipIfExists) {
 		const existing = await findPhotoAlreadyThere(this, run, { companyId, projectId, albumId, imageName, size: photo?.size, itemIndex });
-		if (existing) return [{ json: { ...existing, skipped: true }, pairedItem: { item: itemIndex } }];
+		if (existing) return skipped(existing);
 	}
 
 	const locationPath = attributes.mt_location;
@@ -268,6 +270,10 @@ export async function execute(
 			attributes.location_id = locationId;
 		}
 	}
+
+	// Items of this run with the same file: one creates the photo, the others are skipped.
+	const sameFile = skipIfExists ? await sameFileInRun(run, { companyId, projectId, albumId, imageName, size: photo?.size }) : undefined;
+	if (sameFile?.photo) return skipped(sameFile.photo);
 
 	const startedAt = Date.now();
 	const request = {
@@ -300,10 +306,12 @@ export async function execute(
 			itemIndex,
 		});
 		if (typeof created.body?.id === 'number') run.claimed.add(created.body.id);
+		sameFile?.done?.(created.body);
 		if (!skipIfExists) return [{ json: created.body, pairedItem: { item: itemIndex } }];
 		await notePhotoNowThere(this, run, { companyId, projectId, albumId, imageName, itemIndex }, created.body);
 		return [{ json: { ...created.body, skipped: false }, pairedItem: { item: itemIndex } }];
 	} catch (error) {
+		sameFile?.done?.();
 		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
 		// is the project refusing new locations.
 		const status = Number((error as { httpCode?: unknown })?.httpCode);
