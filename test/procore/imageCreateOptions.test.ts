@@ -133,3 +133,15 @@ describe('Log Date From Photo', () => {
 		expect(run.items[0].json.log_date ?? null).toBeNull();
 	});
 });
+
+describe("Procore's words, not the user's", () => {
+	test('a 422 for a photo whose name says "upload" is Procore\'s answer, not a sign to send the other body form', async () => {
+		// The node sends Create Image's other documented body only when Procore's own words name
+		// the upload fields (helpers/imageCreation.ts); the image name is in the node's message too.
+		emu.faults.inject({ method: 'POST', path: '/rest/v1.0/images', status: 422, body: { errors: { log_date: ['is invalid'] } } });
+		const run = await createImage({}, [photoItem(jpegBytes(3000), unique('upload of the day'))]);
+		emu.faults.clear();
+		expect(run.error?.message).toMatch(/log date is invalid/);
+		expect(imagePosts()).toHaveLength(1);
+	});
+});

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { procoreListAll, procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../transport';
-import { asNodeError } from '../transport/errors';
+import { asNodeError, procoreWordsOf } from '../transport/errors';
 import { recall, remember } from '../transport/learned';
 import { procorePath } from '../transport/paths';
 import type { RunContext } from '../types';
@@ -29,7 +29,7 @@ function bodyFor(form: BodyForm, uploadUuid: string, imageName: string, image: I
 
 function refusedForm(error: unknown): boolean {
 	const status = Number((error as { httpCode?: unknown })?.httpCode);
-	return (status === 400 || status === 422) && NAMES_UPLOAD_FIELDS.test(String((error as Error)?.message ?? ''));
+	return (status === 400 || status === 422) && NAMES_UPLOAD_FIELDS.test(procoreWordsOf(error));
 }
 
 export interface CreateFromUploadInput {

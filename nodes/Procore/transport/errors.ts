@@ -227,6 +227,15 @@ export function toProcoreApiError(
 	});
 }
 
+/**
+ * Procore's own words in an error toProcoreApiError made, without the node's: its message also
+ * names the action and the user's values (an image name), which must not be taken for Procore's.
+ */
+export function procoreWordsOf(error: unknown): string {
+	const words = (error as { errorResponse?: { procoreMessage?: unknown } })?.errorResponse?.procoreMessage;
+	return typeof words === 'string' ? words : '';
+}
+
 /** What @n8n/client-oauth2 calls a refused token request: a credential problem, not the network. */
 const OAUTH_CLIENT_ERROR_CODE = 'EAUTH';
 

@@ -18,7 +18,7 @@ import {
 } from '../../helpers/imageCreation';
 import { captureDate, EXIF_HEAD_BYTES } from '../../helpers/exif';
 import { isUploadUuid, procorePath } from '../../transport/paths';
-import { asNodeError } from '../../transport/errors';
+import { asNodeError, procoreWordsOf } from '../../transport/errors';
 import { directUpload, streamedFile } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
@@ -315,7 +315,7 @@ export async function execute(
 		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
 		// is the project refusing new locations.
 		const status = Number((error as { httpCode?: unknown })?.httpCode);
-		if (locationPath && attributes.mt_location && status === 422 && /location/i.test(String(error.message))) {
+		if (locationPath && attributes.mt_location && status === 422 && /location/i.test(procoreWordsOf(error))) {
 			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
 		}
 		throw asNodeError(node, error, itemIndex);

@@ -14,7 +14,7 @@ import { dynamicLocationRefused, locationIdForPath } from '../../helpers/imageCr
 import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { procoreRequest } from '../../transport';
-import { asNodeError } from '../../transport/errors';
+import { asNodeError, procoreWordsOf } from '../../transport/errors';
 import { procorePath } from '../../transport/paths';
 
 const properties: INodeProperties[] = [
@@ -179,7 +179,7 @@ export async function execute(
 		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
 		// is the project refusing new locations.
 		const status = Number((error as { httpCode?: unknown })?.httpCode);
-		if (locationPath && image.mt_location && status === 422 && /location/i.test(String(error.message))) {
+		if (locationPath && image.mt_location && status === 422 && /location/i.test(procoreWordsOf(error))) {
 			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
 		}
 		throw asNodeError(node, error, itemIndex);
