@@ -214,13 +214,27 @@ describe('probing an unknown window', () => {
 		learn(budget, window(3, 2, 10));
 		await jest.advanceTimersByTimeAsync(0);
 		expect(log).toEqual(['a @0', 'b @80', 'c @80']);
-		// At the reset the window is unknown again and b and c are still in flight: d waits for an
-		// answer, which reports the new window.
+		// At the reset the window is unknown again; b and c, still in flight, went out long ago (more
+		// than the probe's patience): d goes as the probe.
 		await jest.advanceTimersByTimeAsync(10_000);
-		expect(log).toEqual(['a @0', 'b @80', 'c @80']);
-		learn(budget, window(3, 2, 20));
 		await Promise.all(asked);
-		expect(log).toEqual(['a @0', 'b @80', 'c @80', 'd @10080']);
+		expect(log).toEqual(['a @0', 'b @80', 'c @80', 'd @10000']);
+	});
+
+	test('a request out for long (a large upload) holds the others back only a while: then one goes as the probe', async () => {
+		const budget = new RateBudget({ probeUnknownWindow: true });
+		const log: string[] = [];
+		void ask(budget, 'upload', log);
+		const asked = ['a', 'b'].map((name) => ask(budget, name, log));
+		await jest.advanceTimersByTimeAsync(1_999);
+		expect(log).toEqual(['upload @0']);
+		// No answer in 2 s: a goes, and b waits for an answer again (no burst).
+		await jest.advanceTimersByTimeAsync(1);
+		expect(log).toEqual(['upload @0', 'a @2000']);
+		await jest.advanceTimersByTimeAsync(100);
+		learn(budget, window(SPIKE, 23, 10));
+		await Promise.all(asked);
+		expect(log).toEqual(['upload @0', 'a @2000', 'b @2100']);
 	});
 
 	test('after every known window has reset, one request probes again', async () => {

@@ -33,6 +33,9 @@ export class RateBudget {
 	 */
 	private awaitingAnswer(now: number): boolean {
 		if (!this.options.probeUnknownWindow || !this.answersReportWindows || this.inFlight === 0) return false;
+		// The request out may be a large file, answered only once it is all sent (minutes): after a
+		// while without any answer another request goes, and tells the window instead.
+		if (now - this.lastSentAt >= PROBE_PATIENCE_MS) return false;
 		for (const [limit, window] of this.windows) if (window.resetAt <= now) this.windows.delete(limit);
 		if (this.windows.size === 0) return true;
 		for (const window of this.windows.values()) if (window.resetAt - now <= SPREAD_HORIZON_MS) return false;
@@ -161,8 +164,11 @@ export class RateBudget {
 				const first = this.waiting[0];
 				const now = Date.now();
 				if (this.awaitingAnswer(now)) {
-					// The answer comes within that request's own timeout; settle() wakes the queue.
-					await new Promise<void>((wake) => this.answerWaiters.push(wake));
+					// settle() wakes the queue when an answer comes; patience runs out otherwise.
+					await Promise.race([
+						new Promise<void>((wake) => this.answerWaiters.push(wake)),
+						sleep(this.lastSentAt + PROBE_PATIENCE_MS - now),
+					]);
 					continue;
 				}
 				const wait = this.waitNeeded(now);
@@ -288,6 +294,13 @@ interface RateWindow {
 	/** Answers in the window that said nothing remains. */
 	emptyAnswers: number;
 }
+
+/**
+ * While the window is unknown, how long the others wait for the answer of the last request sent
+ * before another one goes: far longer than Procore takes to answer an API call, far shorter than a
+ * large upload, which is answered only once it is all sent.
+ */
+const PROBE_PATIENCE_MS = 2_000;
 
 /** Windows that reset within this long are spread while others share the token (Procore's spike window is 10 s). */
 const SPREAD_HORIZON_MS = 60_000;
