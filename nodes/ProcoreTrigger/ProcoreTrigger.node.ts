@@ -259,13 +259,19 @@ export class ProcoreTrigger implements INodeType {
 				} catch (error) {
 					// Nothing stays behind in Procore from an activation that failed.
 					const made = (error as { madeTriggerIds?: string[] }).madeTriggerIds ?? [];
+					let leftBehind: string | undefined;
 					try {
 						await removeHook(this, scope, hookId, made);
+					} catch (cleanupError) {
+						// The reason the activation failed stays the error; that the hook stayed is added.
+						leftBehind = `The webhook ${hookId} made for it could not be removed from Procore (${(cleanupError as Error).message}); the next activation removes it.`;
 					} finally {
 						forgetActivation(url);
 						clearState(state);
 					}
-					throw asNodeError(node, error);
+					const failure = asNodeError(node, error);
+					if (leftBehind) failure.description = [failure.description, leftBehind].filter(Boolean).join(' ');
+					throw failure;
 				}
 				return true;
 			},

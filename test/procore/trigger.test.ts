@@ -187,6 +187,20 @@ describe('Procore Trigger: lifecycle', () => {
 		expect(harness.staticData).toEqual({});
 	});
 
+	test('when the clean-up fails too, the activation still says why it failed, and that the hook stayed', async () => {
+		const harness = await trigger({ resourceName: 'Projects', events: ['create'] });
+		emu.faults.inject({ method: 'DELETE', path: /^\/rest\/v1\.0\/webhooks\/hooks\/\d+$/, status: 500, times: Infinity });
+		const activation = harness.activate();
+		await expect(activation).rejects.toThrow('Procore refused 1 trigger(s) of the webhook: Projects create');
+		await expect(activation).rejects.toMatchObject({ description: expect.stringMatching(/could not be removed from Procore.*the next activation removes it/) });
+		emu.faults.clear();
+		expect(harness.staticData).toEqual({});
+		// The next activation (after the resource is fixed) removes the hook that stayed.
+		harness.node.parameters.resourceName = 'Images';
+		await harness.activate();
+		expect(procoreHooks()).toHaveLength(1);
+	});
+
 	test('production with a loopback webhook URL: a clear error that suggests polling, and no call to Procore', async () => {
 		const harness = await trigger({}, { environment: 'production' });
 		const before = emu.requests.length;
