@@ -189,7 +189,7 @@ describe('Procore Trigger: lifecycle', () => {
 
 	test('when the clean-up fails too, the activation still says why it failed, and that the hook stayed', async () => {
 		const harness = await trigger({ resourceName: 'Projects', events: ['create'] });
-		emu.faults.inject({ method: 'DELETE', path: /^\/rest\/v1\.0\/webhooks\/hooks\/\d+$/, status: 500, times: Infinity });
+		emu.faults.inject({ method: 'DELETE', path: /^\/rest\/v1\.0\/webhooks\/hooks\/\d+$/, status: 403, times: Infinity, body: { error: 'Forbidden' } });
 		const activation = harness.activate();
 		await expect(activation).rejects.toThrow('Procore refused 1 trigger(s) of the webhook: Projects create');
 		await expect(activation).rejects.toMatchObject({ description: expect.stringMatching(/could not be removed from Procore.*the next activation removes it/) });
