@@ -8,6 +8,7 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { companyLocator, projectLocator } from '../Procore/actions/common.descriptions';
+import { procoreDateTime } from '../Procore/helpers/dateTimes';
 import { idFromLocator } from '../Procore/helpers/locators';
 import { listSearch } from '../Procore/methods';
 import {
@@ -53,11 +54,6 @@ const LOOK_BACK_MS = 120_000;
 
 /** The part of n8n's poll budget the downloads may use; the rest is for the answer and margins. */
 const BUDGET_SHARE = 0.6;
-
-/** Procore's date-time filters take whole seconds only (docs/procore-api.md §11 "Filters"). */
-function toSecond(timestamp: number): string {
-	return new Date(Math.floor(timestamp / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -160,7 +156,7 @@ export class ProcorePhotosTrigger implements INodeType {
 			return [await outputFor(this, newest.items, { companyId, projectId, connection, options })];
 		}
 
-		const until = (now: number) => toSecond(now + DAY_MS);
+		const until = (now: number) => procoreDateTime(now + DAY_MS);
 		const listFrom = async (from: string, now: number) =>
 			await procoreListAll<IDataObject>(
 				asProcoreContext(this),
@@ -187,13 +183,13 @@ export class ProcorePhotosTrigger implements INodeType {
 			const serverNow = Date.parse(headerValue(probe.headers, 'date') ?? '');
 			const now = Number.isFinite(serverNow) ? serverNow : Date.now();
 			const mark = Math.floor(now / 1000) * 1000;
-			const already = (await listFrom(toSecond(mark - LOOK_BACK_MS), now)).filter((photo) => Number.isFinite(timeOf(photo)));
+			const already = (await listFrom(procoreDateTime(mark - LOOK_BACK_MS), now)).filter((photo) => Number.isFinite(timeOf(photo)));
 			const cursor = Math.max(mark, ...already.map(secondOf));
 			state.companyId = companyId;
 			state.projectId = projectId;
 			state.field = field;
-			state.since = toSecond(mark);
-			state.cursor = toSecond(cursor);
+			state.since = procoreDateTime(mark);
+			state.cursor = procoreDateTime(cursor);
 			state.seen = already.filter((photo) => secondOf(photo) >= cursor - LOOK_BACK_MS).map(keyOf);
 			return null;
 		}
@@ -202,7 +198,7 @@ export class ProcorePhotosTrigger implements INodeType {
 		const cursorMs = Date.parse(state.cursor);
 		const seen = new Set(state.seen ?? []);
 		const from = Math.max(sinceMs, cursorMs - LOOK_BACK_MS);
-		const fresh = (await listFrom(toSecond(from), Date.now()))
+		const fresh = (await listFrom(procoreDateTime(from), Date.now()))
 			.filter((photo) => Number.isFinite(timeOf(photo)) && secondOf(photo) >= sinceMs && !seen.has(keyOf(photo)))
 			.sort((a, b) => timeOf(a) - timeOf(b) || Number(a.id) - Number(b.id));
 		if (fresh.length === 0) return null;
@@ -214,7 +210,7 @@ export class ProcorePhotosTrigger implements INodeType {
 		const newCursor = Math.max(cursorMs, ...given.map(secondOf));
 		const secondOfKey = (key: string) => Math.floor(Date.parse(key.slice(key.indexOf('@') + 1)) / 1000) * 1000;
 		state.seen = [...seen, ...given.map(keyOf)].filter((key) => secondOfKey(key) >= newCursor - LOOK_BACK_MS);
-		state.cursor = toSecond(newCursor);
+		state.cursor = procoreDateTime(newCursor);
 		return [items];
 	}
 }

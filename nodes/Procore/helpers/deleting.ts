@@ -26,16 +26,14 @@ export async function deleteRecord(
 		action: string;
 		explain: StatusAdvice;
 	},
-): Promise<{ resent: boolean }> {
+): Promise<void> {
 	const deletion: ProcoreRequest = { method: 'DELETE', ...request };
-	let resent = false;
 	await procoreRequest(
 		context,
 		{
 			...deletion,
 			retry: 'once',
 			recover: async () => {
-				resent = true;
 				try {
 					return await procoreRequest(context, { ...deletion, retry: 'repeatable' }, run.connection);
 				} catch (error) {
@@ -46,5 +44,4 @@ export async function deleteRecord(
 		},
 		run.connection,
 	);
-	return { resent };
 }

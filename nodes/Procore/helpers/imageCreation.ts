@@ -6,6 +6,7 @@ import { asNodeError, procoreWordsOf } from '../transport/errors';
 import { recall, remember } from '../transport/learned';
 import { procorePath } from '../transport/paths';
 import type { RunContext } from '../types';
+import { procoreDateTime } from './dateTimes';
 import type { ImageAttributes } from './imageFields';
 
 /**
@@ -66,10 +67,6 @@ export async function createImageFromUpload(
 	}
 }
 
-/** Procore's documented date-time range form, without milliseconds (docs/procore-api.md §11 "Filters"). */
-export function procoreDateTime(epochMs: number): string {
-	return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The token's own user (service account or person), read once per run: GET /rest/v1.0/me. */
 export async function currentUserId(

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, IHttpRequestOptions, JsonObject } from 'n8n-wor
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { PROCORE_ENVIRONMENTS } from './environments';
-import { asNodeError, failureFromError, headerValue, procoreErrorText, type ProcoreFailure } from './errors';
+import { asNodeError, failureFromError, headerValue, networkWords, procoreErrorText, type ProcoreFailure } from './errors';
 import {
 	ANSWER_EVERY_STATUS,
 	CREDENTIAL_TYPE,
@@ -186,15 +186,6 @@ function opened(response: StreamResponse): OpenedFile {
 /** How long a download may go without a byte from storage before it counts as broken off. */
 const STALL_TIMEOUT_MS = 120_000;
 
-const NETWORK_WORDS: Record<string, string> = {
-	ECONNRESET: 'the connection was closed',
-	ECONNREFUSED: 'the connection was refused',
-	ETIMEDOUT: 'the connection timed out',
-	ECONNABORTED: 'the request timed out',
-	ENOTFOUND: 'the host name was not found',
-	EAI_AGAIN: 'the host name could not be resolved',
-};
-
 /**
  * GET of a storage address with no credential of any kind: whatever the host, nothing of the
  * Procore credential can reach it. Redirects among storage hosts are followed as they come.
@@ -230,7 +221,7 @@ async function fetchWithoutToken(
 		}
 		const summary = status
 			? `Procore's file storage answered ${status}`
-			: `Could not download from Procore's file storage: ${NETWORK_WORDS[failure?.code ?? ''] ?? 'the connection failed'}`;
+			: `Could not download from Procore's file storage: ${networkWords(failure?.code, 'the storage') ?? 'the connection failed'}`;
 		throw linkError(context, { summary, statusCode: status, where: 'storage', detail: storageErrorText(text) }, request);
 	}
 }
@@ -357,7 +348,7 @@ export async function openFileLink(
 				{
 					summary: failure.statusCode
 						? `Procore's file link answered ${failure.statusCode}`
-						: `Could not reach Procore's file link: ${NETWORK_WORDS[failure.code ?? ''] ?? 'the connection failed'}`,
+						: `Could not reach Procore's file link: ${networkWords(failure.code) ?? 'the connection failed'}`,
 					statusCode: failure.statusCode,
 					where: 'procore',
 					detail: scrub(procoreErrorText(failure.body)),

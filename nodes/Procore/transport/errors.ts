@@ -160,15 +160,22 @@ export function adviceFor(statusCode: number | undefined, detail: string | undef
 	}
 }
 
-const NETWORK_FAILURES: Record<string, string> = {
-	ECONNRESET: 'the connection was closed before Procore answered',
-	ECONNREFUSED: 'the connection was refused',
-	ETIMEDOUT: 'the connection timed out',
-	ECONNABORTED: 'the request timed out',
-	ENOTFOUND: 'the host name was not found',
-	EAI_AGAIN: 'the host name could not be resolved',
-	EPIPE: 'the connection broke while sending',
-};
+/**
+ * A network failure's code in words, for `answerer` (who did not answer): n8n rewrites any message
+ * that names a network code. Undefined for a code that is no network failure.
+ */
+export function networkWords(code: string | undefined, answerer = 'Procore'): string | undefined {
+	const words: Record<string, string> = {
+		ECONNRESET: `the connection was closed before ${answerer} answered`,
+		ECONNREFUSED: 'the connection was refused',
+		ETIMEDOUT: 'the connection timed out',
+		ECONNABORTED: 'the request timed out',
+		ENOTFOUND: 'the host name was not found',
+		EAI_AGAIN: 'the host name could not be resolved',
+		EPIPE: 'the connection broke while sending',
+	};
+	return code !== undefined && Object.prototype.hasOwnProperty.call(words, code) ? words[code] : undefined;
+}
 
 const ACTION_SUMMARY: Record<number, string> = {
 	400: 'Procore rejected the request (400)',
@@ -204,7 +211,7 @@ export function toProcoreApiError(
 		summary = ACTION_SUMMARY[status] ?? `Procore answered ${status}`;
 	} else if (failure.code) {
 		// n8n rewrites any message that names a network code, so it is put in words here.
-		summary = `Could not reach Procore: ${NETWORK_FAILURES[failure.code] ?? 'the connection failed'}`;
+		summary = `Could not reach Procore: ${networkWords(failure.code) ?? 'the connection failed'}`;
 	} else {
 		summary = 'The request to Procore failed';
 	}
