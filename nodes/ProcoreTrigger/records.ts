@@ -9,9 +9,8 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { readImage } from '../Procore/actions/image/get.operation';
-import { safeFileName, specificType } from '../Procore/actions/image/download.operation';
+import { downloadPhotoFile } from '../Procore/helpers/photoFile';
 import { procoreRequest, type ProcoreConnection, type ProcoreContext } from '../Procore/transport';
-import { isStaleLinkError, openFileLink, type OpenedFile } from '../Procore/transport/download';
 import { asNodeError } from '../Procore/transport/errors';
 import { procorePath } from '../Procore/transport/paths';
 
@@ -91,11 +90,8 @@ export async function readRecord(
 }
 
 /**
- * The photo's file as n8n binary data, by the rules of Image → Download
- * (nodes/Procore/actions/image/download.operation.ts): the record is read right before the
- * download because file links expire (docs/procore-api.md §11 "Downloading a photo"), the link is
- * used as it is, and a stale link gets one more try with a fresh record. Undefined when the photo
- * is gone or has no file any more.
+ * The photo's file as n8n binary data, by the rules of Image → Download (helpers/photoFile.ts).
+ * Undefined when the photo is gone or has no file any more.
  */
 export async function downloadPhoto(
 	context: IWebhookFunctions | IPollFunctions,
@@ -103,27 +99,14 @@ export async function downloadPhoto(
 	request: { companyId: string; projectId: string; imageId: string },
 ): Promise<{ image: IDataObject; binary: IBinaryData } | undefined> {
 	const { companyId, projectId, imageId } = request;
-	const node = context.getNode();
-	const what = `photo ${imageId} in project ${projectId}`;
-	for (let round = 1; ; round++) {
-		const image = await readRecord(context, connection, { companyId, projectId, resourceName: 'Images', resourceId: imageId });
-		if (!image || image.permanently_deleted === true || typeof image.url !== 'string' || !image.url) return undefined;
-		let file: OpenedFile | undefined;
-		try {
-			file = await openFileLink(asProcoreContext(context), connection, { link: image.url, companyId, action: `Downloading ${what}` });
-			const fileName = safeFileName(
-				(typeof image.filename === 'string' && image.filename ? image.filename : undefined) ?? file.fileName ?? `photo-${imageId}`,
-			);
-			const binary = await context.helpers.prepareBinaryData(file.stream, fileName, specificType(file.contentType));
-			return { image, binary };
-		} catch (error) {
-			file?.stream.destroy();
-			const brokeOff = file !== undefined;
-			if ((brokeOff || isStaleLinkError(error)) && round < 2) continue;
-			if (!brokeOff) throw asNodeError(node, error);
-			throw new NodeOperationError(node, `Downloading ${what}: the transfer broke off${round > 1 ? ', twice' : ''}`, {
-				description: 'The connection to Procore or its file storage failed while the file was coming in.',
-			});
-		}
-	}
+	return await downloadPhotoFile(
+		asProcoreContext(context),
+		connection,
+		{ companyId, what: `photo ${imageId} in project ${projectId}`, fallbackName: `photo-${imageId}` },
+		async () => {
+			const image = await readRecord(context, connection, { companyId, projectId, resourceName: 'Images', resourceId: imageId });
+			if (!image || image.permanently_deleted === true || typeof image.url !== 'string' || !image.url) return undefined;
+			return { image, link: image.url };
+		},
+	);
 }
