@@ -191,6 +191,37 @@ export async function locationIdForPath(
 	}
 }
 
+/**
+ * For Create and Update: a location path among the photo's fields becomes its location's ID when
+ * the node can find or make it (locationIdForPath), before the photo is sent, so a project that
+ * refuses new locations fails the item with nothing changed. Otherwise the path goes as
+ * `mt_location`, for Procore to resolve. Returns what the photo's request's failure becomes: a 422
+ * on `mt_location` (Procore's words name the location) is the project refusing new locations.
+ */
+export async function placeLocation(
+	context: IExecuteFunctions,
+	run: RunContext,
+	fields: { mt_location?: string[]; location_id?: number },
+	scope: { companyId: string; projectId: string; itemIndex: number },
+): Promise<(error: unknown) => Error> {
+	const { projectId, itemIndex } = scope;
+	const path = fields.mt_location;
+	if (path) {
+		const locationId = await locationIdForPath(context, run, { ...scope, path });
+		if (locationId !== undefined) {
+			delete fields.mt_location;
+			fields.location_id = locationId;
+		}
+	}
+	return (error: unknown) => {
+		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		if (path && fields.mt_location && status === 422 && /location/i.test(procoreWordsOf(error))) {
+			return dynamicLocationRefused(context, path.join(' > '), projectId, itemIndex, error as Error);
+		}
+		return asNodeError(context.getNode(), error, itemIndex);
+	};
+}
+
 export function dynamicLocationRefused(
 	context: IExecuteFunctions,
 	shownPath: string,

@@ -9,16 +9,14 @@ import { readPhoto, type Photo } from '../../helpers/photo';
 import { procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../../transport';
 import {
 	createImageFromUpload,
-	dynamicLocationRefused,
 	findCreatedImage,
 	findPhotoAlreadyThere,
-	locationIdForPath,
 	notePhotoNowThere,
+	placeLocation,
 	sameFileInRun,
 } from '../../helpers/imageCreation';
 import { captureDate, EXIF_HEAD_BYTES } from '../../helpers/exif';
 import { isUploadUuid, procorePath } from '../../transport/paths';
-import { asNodeError, procoreWordsOf } from '../../transport/errors';
 import { directUpload, streamedFile } from '../../transport/storage';
 
 const properties: INodeProperties[] = [
@@ -262,14 +260,7 @@ export async function execute(
 		if (existing) return skipped(existing);
 	}
 
-	const locationPath = attributes.mt_location;
-	if (locationPath) {
-		const locationId = await locationIdForPath(this, run, { companyId, projectId, path: locationPath, itemIndex });
-		if (locationId !== undefined) {
-			delete attributes.mt_location;
-			attributes.location_id = locationId;
-		}
-	}
+	const failureOf = await placeLocation(this, run, attributes, { companyId, projectId, itemIndex });
 
 	// Items of this run with the same file: one creates the photo, the others are skipped.
 	const sameFile = skipIfExists ? await sameFileInRun(run, { companyId, projectId, albumId, imageName, size: photo?.size }) : undefined;
@@ -312,13 +303,7 @@ export async function execute(
 		return [{ json: { ...created.body, skipped: false }, pairedItem: { item: itemIndex } }];
 	} catch (error) {
 		sameFile?.done?.();
-		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
-		// is the project refusing new locations.
-		const status = Number((error as { httpCode?: unknown })?.httpCode);
-		if (locationPath && attributes.mt_location && status === 422 && /location/i.test(procoreWordsOf(error))) {
-			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
-		}
-		throw asNodeError(node, error, itemIndex);
+		throw failureOf(error);
 	}
 }
 

@@ -10,11 +10,10 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { albumLocator, companyLocator, imageLocator, locationLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
 import { existingAlbumId } from '../../helpers/albums';
-import { dynamicLocationRefused, locationIdForPath } from '../../helpers/imageCreation';
+import { placeLocation } from '../../helpers/imageCreation';
 import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { procoreRequest } from '../../transport';
-import { asNodeError, procoreWordsOf } from '../../transport/errors';
 import { procorePath } from '../../transport/paths';
 
 const properties: INodeProperties[] = [
@@ -137,16 +136,7 @@ export async function execute(
 		});
 	}
 
-	// As in Create: a location path is found (or made) before the photo changes, so a project that
-	// refuses new locations fails the item with nothing changed.
-	const locationPath = image.mt_location;
-	if (locationPath) {
-		const locationId = await locationIdForPath(this, run, { companyId, projectId, path: locationPath, itemIndex });
-		if (locationId !== undefined) {
-			delete image.mt_location;
-			image.location_id = locationId;
-		}
-	}
+	const failureOf = await placeLocation(this, run, image, { companyId, projectId, itemIndex });
 
 	let updated;
 	try {
@@ -176,13 +166,7 @@ export async function execute(
 			run.connection,
 		);
 	} catch (error) {
-		// The path went as mt_location (the user may not use find_or_create_by_path): a 422 on it
-		// is the project refusing new locations.
-		const status = Number((error as { httpCode?: unknown })?.httpCode);
-		if (locationPath && image.mt_location && status === 422 && /location/i.test(procoreWordsOf(error))) {
-			throw dynamicLocationRefused(this, locationPath.join(' > '), projectId, itemIndex, error as Error);
-		}
-		throw asNodeError(node, error, itemIndex);
+		throw failureOf(error);
 	}
 	return [{ json: updated.body, pairedItem: { item: itemIndex } }];
 }
