@@ -69,9 +69,16 @@ function spool(emu, keep, req) {
 	let out = null;
 	/** @type {string | null} */
 	let file = null;
+	// After discard(), what the request still brings is dropped: the file stream is gone, and
+	// writing to it would throw from an event handler and end the process (a client that gave up
+	// half-way through a large upload).
+	let discarded = false;
+	/** @type {Error | null} */
+	let failed = null;
 	return {
 		/** @param {Buffer} c */
 		write(c) {
+			if (discarded) return;
 			sha256.update(c);
 			md5.update(c);
 			size += c.length;
@@ -82,6 +89,7 @@ function spool(emu, keep, req) {
 			if (!out) {
 				file = tmpFile(emu, '.object');
 				out = fs.createWriteStream(file);
+				out.on('error', (/** @type {Error} */ error) => (failed = error));
 				for (const held of chunks) out.write(held);
 				chunks = [];
 			}
@@ -89,6 +97,7 @@ function spool(emu, keep, req) {
 		},
 		/** @returns {Promise<{ size: number, sha256: string, md5: string, bytes: Buffer | null, file: string | null }>} */
 		async finish() {
+			if (failed) throw failed;
 			if (out) {
 				const stream = out;
 				await new Promise((resolve, reject) => stream.end((/** @type {any} */ e) => (e ? reject(e) : resolve(undefined))));
@@ -97,6 +106,7 @@ function spool(emu, keep, req) {
 		},
 		/** Drops what was received (a refused request). */
 		discard() {
+			discarded = true;
 			if (out) out.destroy();
 			if (file) fs.rm(file, { force: true }, () => {});
 		},

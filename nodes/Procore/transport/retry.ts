@@ -8,6 +8,11 @@ export const MAX_ATTEMPTS = 6;
 const NETWORK_CODES_NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 const NETWORK_CODES_UNKNOWN_OUTCOME = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE']);
 
+/** Whether a code is a failure of the network itself (not of the file or the request being sent). */
+export function isNetworkFailure(code: string | undefined): boolean {
+	return code !== undefined && (NETWORK_CODES_NOT_SENT.has(code) || NETWORK_CODES_UNKNOWN_OUTCOME.has(code));
+}
+
 export type Verdict =
 	| { kind: 'fail' }
 	| { kind: 'retry'; waitMs: number; notBeforeMs?: number }

@@ -1,10 +1,11 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { NodeApiError, sleep } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { asNodeError, failureFromError, headerValue, type ProcoreFailure } from './errors';
 import { procoreRequest, type ProcoreConnection, type ProcoreResponse } from './index';
 import { recall, remember } from './learned';
 import { procorePath } from './paths';
+import { isNetworkFailure } from './retry';
 
 /**
  * Uploads v1.1 is Procore's recommendation since 2025-08 (docs/procore-api.md §7, §11); v1.0 is
@@ -129,6 +130,87 @@ function storageError(
 	);
 }
 
+/**
+ * A failure of the network itself (retry.ts; Node reports "socket hang up" as ECONNRESET). Anything
+ * else, a file that cannot be read or changed while it went, a refused certificate, would fail the
+ * same way however often it is sent.
+ */
+function brokeOnTheNetwork(failure: ProcoreFailure): boolean {
+	return failure.statusCode === undefined && isNetworkFailure(failure.code);
+}
+
+/** What went wrong with the file being sent, in words for the user, with what to do about it. */
+class UnsendableFile extends Error {
+	/**
+	 * The code of a read that failed, which the HTTP client passes on as its own: a read that broke
+	 * on the network (n8n's binary data in S3) is sent again like any broken connection.
+	 */
+	readonly code?: string;
+
+	constructor(
+		message: string,
+		readonly advice: string,
+		options: { cause?: unknown; code?: string } = {},
+	) {
+		super(message, { cause: options.cause });
+		if (options.code) this.code = options.code;
+	}
+}
+
+/** An error and the causes under it, outermost first. */
+function* causesOf(error: unknown): Generator<object> {
+	const seen = new Set<unknown>();
+	for (let current = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+		seen.add(current);
+		yield current;
+	}
+}
+
+/**
+ * What an error says, from the innermost message (the HTTP client's error only repeats or wraps
+ * it), and its code apart: n8n swaps a message that names a code such as ENOENT or EISDIR for a
+ * generic sentence of its own (n8n-workflow's NodeError), which would lose which photo failed.
+ */
+function reasonOf(error: unknown): { words?: string; code?: string } {
+	let words: string | undefined;
+	let code: string | undefined;
+	for (const current of causesOf(error)) {
+		if (current instanceof UnsendableFile) return { words: current.message };
+		const { message, code: own } = current as { message?: unknown; code?: unknown };
+		if (typeof message === 'string' && message.trim()) words = message.trim();
+		if (typeof own === 'string' && /^E[A-Z_]+$/.test(own)) code = own;
+	}
+	// Node's system errors read "EISDIR: illegal operation on a directory, read".
+	if (code && words) words = words.replace(new RegExp(`\\b${code}\\b:?\\s*`, 'g'), '').trim() || undefined;
+	return { words, code };
+}
+
+const withCode = (text: string, code: string | undefined) => (code ? `${text} (error code ${code})` : text);
+
+/**
+ * A failure that is not the network's, told as it is: sending again would fail the same way, and
+ * "the connection broke" would send the user looking in the wrong place. Built from words only, as
+ * storageError is: the client's error carries the signed address and the form's policy and
+ * signature (docs/procore-api.md §7), and any address in the words is cut out too.
+ */
+function notSentError(context: IExecuteFunctions, error: unknown, itemIndex: number, fileName: string): NodeOperationError {
+	const unsendable = [...causesOf(error)].find((cause): cause is UnsendableFile => cause instanceof UnsendableFile);
+	const reason = reasonOf(error);
+	const cause = (reason.words ?? 'no reason given')
+		.replace(/\b[a-z][a-z\d+.-]*:\/\/[^\s'"<>]*/gi, 'the storage address')
+		.replace(/\?[^\s'"<>=]+=[^\s'"<>]*/g, '')
+		.slice(0, 300);
+	return new NodeOperationError(context.getNode(), `Sending "${fileName}" to Procore's file storage failed: ${cause}`, {
+		itemIndex,
+		description:
+			unsendable?.advice ??
+			withCode(
+				"This is not a broken connection, so the node did not send the photo again. Fix what the message names, then run the item again; if it is about the file, check that the item's binary data still exists and can be read.",
+				reason.code,
+			),
+	});
+}
+
 /** An unauthenticated request to a storage URL. The Procore token is never attached here. */
 async function sendToStorage(
 	context: IExecuteFunctions,
@@ -158,6 +240,11 @@ async function sendToStorage(
 			failure = { statusCode: response.statusCode, body: response.body, headers: response.headers };
 		} catch (error) {
 			failure = failureFromError(error);
+			// No answer and no network failure: the request never got going, or the file went wrong
+			// while it was sent. Neither is cured by sending again or by a fresh upload.
+			if (failure.statusCode === undefined && !brokeOnTheNetwork(failure)) {
+				throw notSentError(context, error, itemIndex, fileName);
+			}
 		}
 		// A connection that broke (often a kept-alive socket the storage host had just closed) is
 		// tried again at once: the signed address is still good and storing the same key twice
@@ -196,6 +283,10 @@ export interface UploadSource {
 	chunks(): AsyncGenerator<Uint8Array>;
 }
 
+/** For a file that changed while it was sent (streamedFile). */
+const CHANGED_ADVICE =
+	'Its size is declared before its bytes are sent, so storage would have got a cut or overlong file; nothing was stored. Run the item again once nothing is writing to the file any more.';
+
 /**
  * The file as a form part whose bytes are read only while the form is sent, and read again if the
  * form is sent again (a retry, or n8n's re-send after refreshing the token). axios, which n8n's
@@ -208,13 +299,30 @@ export function streamedFile(source: UploadSource, fileName: string): File {
 	const expected = source.size;
 	async function* checked(): AsyncGenerator<Uint8Array> {
 		let sent = 0;
-		for await (const chunk of source.chunks()) {
-			sent += chunk.byteLength;
-			// The length is declared before the bytes go: a file that changed since would be cut or overrun.
-			if (sent > expected) throw new Error(`the file "${fileName}" grew while it was being sent`);
-			yield chunk;
+		let unread: { error: unknown } | undefined;
+		try {
+			for await (const chunk of source.chunks()) {
+				sent += chunk.byteLength;
+				// The length is declared before the bytes go: a file that changed since would be cut or overrun.
+				if (sent > expected) break;
+				yield chunk;
+			}
+		} catch (error) {
+			unread = { error };
 		}
-		if (sent !== expected) throw new Error(`the file "${fileName}" shrank while it was being sent`);
+		if (unread) {
+			const { words, code } = reasonOf(unread.error);
+			throw new UnsendableFile(
+				`the file "${fileName}" could not be read from n8n's binary data: ${words ?? 'no reason given'}`,
+				withCode(
+					"Check that the item's binary data still exists and can be read (n8n may have removed it, e.g. when pruning old executions, or lost access to where it keeps it), then run the item again.",
+					code,
+				),
+				{ cause: unread.error, code },
+			);
+		}
+		if (sent > expected) throw new UnsendableFile(`the file "${fileName}" grew while it was being sent`, CHANGED_ADVICE);
+		if (sent !== expected) throw new UnsendableFile(`the file "${fileName}" shrank while it was being sent`, CHANGED_ADVICE);
 	}
 	Object.defineProperties(file, {
 		size: { value: expected },
