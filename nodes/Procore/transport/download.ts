@@ -2,7 +2,16 @@ import type { IExecuteFunctions, IHttpRequestOptions, JsonObject } from 'n8n-wor
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { PROCORE_ENVIRONMENTS } from './environments';
-import { asNodeError, failureFromError, headerValue, networkWords, procoreErrorText, type ProcoreFailure } from './errors';
+import {
+	asNodeError,
+	failureFromError,
+	headerValue,
+	networkWords,
+	procoreErrorText,
+	storageErrorText,
+	withoutLinks,
+	type ProcoreFailure,
+} from './errors';
 import {
 	ANSWER_EVERY_STATUS,
 	CREDENTIAL_TYPE,
@@ -139,23 +148,6 @@ async function readSmall(stream: ByteStream | undefined, limit = 8192): Promise<
 		stream.destroy();
 	}
 	return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
-
-/** Text fit for an error message: no web address (a signed link is a credential), not too long. */
-function scrub(text: string | undefined): string | undefined {
-	if (!text) return undefined;
-	const plain = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[link]').replace(/\s+/g, ' ').trim();
-	if (!plain) return undefined;
-	return plain.length > 300 ? `${plain.slice(0, 300)}…` : plain;
-}
-
-/** S3-style storage errors are XML (<Code>, <Message>); only those two parts are kept. */
-function storageErrorText(body: string): string | undefined {
-	const code = body.match(/<Code>([^<]*)<\/Code>/)?.[1];
-	const message = body.match(/<Message>([^<]*)<\/Message>/)?.[1];
-	if (code || message) return scrub([code, message].filter(Boolean).join(': '));
-	if (/^\s*</.test(body)) return undefined;
-	return scrub(procoreErrorText(body) ?? body);
 }
 
 /** The file name in a Content-Disposition header (RFC 6266: filename* first, then filename). */
@@ -303,7 +295,7 @@ export async function openFileLink(
 				// n8n itself refused (credential not connected, token refresh failed...): no fresh link helps.
 				throw new NodeOperationError(
 					context.getNode(),
-					`${request.action}: the Procore credential could not be used: ${scrub((error as Error).message) ?? 'unknown reason'}`,
+					`${request.action}: the Procore credential could not be used: ${withoutLinks((error as Error).message) ?? 'unknown reason'}`,
 					{
 						itemIndex: request.itemIndex,
 						description:
@@ -351,7 +343,7 @@ export async function openFileLink(
 						: `Could not reach Procore's file link: ${networkWords(failure.code) ?? 'the connection failed'}`,
 					statusCode: failure.statusCode,
 					where: 'procore',
-					detail: scrub(procoreErrorText(failure.body)),
+					detail: withoutLinks(procoreErrorText(failure.body)),
 				},
 				request,
 			);

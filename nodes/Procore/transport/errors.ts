@@ -235,6 +235,30 @@ export function toProcoreApiError(
 }
 
 /**
+ * Text fit for an error message: every web address cut out (a storage address is signed, and its
+ * query is as good as a password), whitespace folded, at most 300 characters.
+ */
+export function withoutLinks(text: string | undefined): string | undefined {
+	if (!text) return undefined;
+	const plain = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[link]').replace(/\s+/g, ' ').trim();
+	if (!plain) return undefined;
+	return plain.length > 300 ? `${plain.slice(0, 300)}…` : plain;
+}
+
+/**
+ * What a file storage's error body says: S3-style XML gives its <Code> and <Message> only; another
+ * body its words as Procore's errors are read. Addresses cut out.
+ */
+export function storageErrorText(body: unknown): string | undefined {
+	if (typeof body !== 'string' || !body) return undefined;
+	const code = body.match(/<Code>([^<]*)<\/Code>/)?.[1];
+	const message = body.match(/<Message>([^<]*)<\/Message>/)?.[1];
+	if (code || message) return withoutLinks([code, message].filter(Boolean).join(': '));
+	if (/^\s*</.test(body)) return undefined;
+	return withoutLinks(procoreErrorText(body) ?? body);
+}
+
+/**
  * Procore's own words in an error toProcoreApiError made, without the node's: its message also
  * names the action and the user's values (an image name), which must not be taken for Procore's.
  */

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
-import { asNodeError, failureFromError, headerValue, type ProcoreFailure } from './errors';
+import { asNodeError, failureFromError, headerValue, storageErrorText, withoutLinks, type ProcoreFailure } from './errors';
 import { procoreRequest, type ProcoreConnection, type ProcoreResponse } from './index';
 import { recall, remember } from './learned';
 import { procorePath } from './paths';
@@ -96,22 +96,14 @@ interface UploadSegmentsResponse {
 	segments: Array<{ url: string; headers?: Record<string, string>; size: number }>;
 }
 
-/** What S3-style storage says went wrong, without echoing signatures or policies back. */
-function storageFailureText(body: unknown): string | undefined {
-	const text = typeof body === 'string' ? body : undefined;
-	if (!text) return undefined;
-	const code = text.match(/<Code>([^<]{1,100})<\/Code>/)?.[1];
-	const message = text.match(/<Message>([^<]{1,300})<\/Message>/)?.[1];
-	return [code, message].filter(Boolean).join(': ') || undefined;
-}
-
+/** The error for a storage answer: what it says (storageErrorText, no signatures or policies echoed). */
 function storageError(
 	context: IExecuteFunctions,
 	failure: ProcoreFailure,
 	itemIndex: number,
 	fileName: string,
 ): NodeApiError {
-	const detail = storageFailureText(failure.body);
+	const detail = storageErrorText(failure.body);
 	// Named in words: n8n replaces any message that contains a network code such as ECONNRESET.
 	const what = failure.statusCode ? `storage answered ${failure.statusCode}` : 'the connection broke';
 	const message = `Sending "${fileName}" to Procore's file storage failed: ${what}${detail ? ` (${detail})` : ''}`;
@@ -196,10 +188,7 @@ const withCode = (text: string, code: string | undefined) => (code ? `${text} (e
 function notSentError(context: IExecuteFunctions, error: unknown, itemIndex: number, fileName: string): NodeOperationError {
 	const unsendable = [...causesOf(error)].find((cause): cause is UnsendableFile => cause instanceof UnsendableFile);
 	const reason = reasonOf(error);
-	const cause = (reason.words ?? 'no reason given')
-		.replace(/\b[a-z][a-z\d+.-]*:\/\/[^\s'"<>]*/gi, 'the storage address')
-		.replace(/\?[^\s'"<>=]+=[^\s'"<>]*/g, '')
-		.slice(0, 300);
+	const cause = withoutLinks(reason.words) ?? 'no reason given';
 	return new NodeOperationError(context.getNode(), `Sending "${fileName}" to Procore's file storage failed: ${cause}`, {
 		itemIndex,
 		description:
