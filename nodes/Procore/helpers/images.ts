@@ -2,8 +2,7 @@ import type { INode, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ProcoreConnection } from '../transport';
-import { isWebHostOf, REGIONAL_WEB_HOSTS } from '../transport/environments';
-import { idsFromProcoreWebPath, isPositiveId, requirePositiveId } from './locators';
+import { idsFromProcoreWebPath, isPositiveId, procoreWebUrl, requirePositiveId, truncate } from './locators';
 
 export type ImageLocator = INodeParameterResourceLocator;
 
@@ -34,25 +33,11 @@ export function imageIdFromProcoreUrl(
 	itemIndex: number,
 ): string {
 	const example = `https://${connection.webHosts[0] ?? 'app.procore.com'}${EXAMPLE_PATH}`;
-	let url: URL;
-	try {
-		url = new URL(rawUrl.trim());
-	} catch {
-		throw new NodeOperationError(node, `Image URL "${truncate(rawUrl)}" is not a web address`, {
-			itemIndex,
-			description: `Paste the address of the photo from Procore's Photos tool, such as ${example}, or choose the image by ID.`,
-		});
-	}
-	if (!isWebHostOf(connection.environment, connection.webHosts, url.hostname)) {
-		throw new NodeOperationError(
-			node,
-			`Image URL points to ${url.hostname}, which is not Procore in the credential's environment`,
-			{
-				itemIndex,
-				description: `Use an address on ${connection.webHosts.join(' or ')}${REGIONAL_WEB_HOSTS[connection.environment] ? ' or a regional Procore host such as us02.procore.com' : ''}, such as ${example}, or choose the image from the list or by ID.`,
-			},
-		);
-	}
+	const url = procoreWebUrl(node, rawUrl, connection, itemIndex, {
+		label: 'Image',
+		example,
+		notAnAddress: `Paste the address of the photo from Procore's Photos tool, such as ${example}, or choose the image by ID.`,
+	});
 	const segments = url.pathname.split('/').filter(Boolean);
 	const urlProject = idsFromProcoreWebPath(url.pathname).project;
 	let imageId: string | undefined;
@@ -109,8 +94,4 @@ export function imageIdFromLocator(
 		return imageIdFromProcoreUrl(node, value, connection, projectId, itemIndex);
 	}
 	return requirePositiveId(node, value, 'Image ID', itemIndex);
-}
-
-function truncate(text: string, max = 80): string {
-	return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -36,8 +36,44 @@ export function requirePositiveId(
 	return text;
 }
 
-function truncate(text: string, max = 80): string {
+/** A value the user typed, cut short for an error message. */
+export function truncate(text: string, max = 80): string {
 	return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * A web address the user pasted for a picker's URL mode, parsed, and only if it is on Procore's web
+ * hosts in the credential's environment (with production's regional hosts, transport/environments.ts).
+ * `label` names the picker ("Project"); `example` is a good address; `notAnAddress` the advice when
+ * the text is no web address at all.
+ */
+export function procoreWebUrl(
+	node: INode,
+	rawUrl: string,
+	connection: Pick<ProcoreConnection, 'webHosts' | 'environment'>,
+	itemIndex: number,
+	words: { label: string; example: string; notAnAddress: string },
+): URL {
+	let url: URL;
+	try {
+		url = new URL(rawUrl.trim());
+	} catch {
+		throw new NodeOperationError(node, `${words.label} URL "${truncate(rawUrl)}" is not a web address`, {
+			itemIndex,
+			description: words.notAnAddress,
+		});
+	}
+	if (!isWebHostOf(connection.environment, connection.webHosts, url.hostname)) {
+		throw new NodeOperationError(
+			node,
+			`${words.label} URL points to ${url.hostname}, which is not Procore in the credential's environment`,
+			{
+				itemIndex,
+				description: `Use an address on ${connection.webHosts.join(' or ')}${REGIONAL_WEB_HOSTS[connection.environment] ? ' or a regional Procore host such as us02.procore.com' : ''}, such as ${words.example}, or choose the ${words.label.toLowerCase()} from the list or by ID.`,
+			},
+		);
+	}
+	return url;
 }
 
 /**
@@ -71,25 +107,11 @@ export function idFromProcoreUrl(
 		kind === 'company'
 			? `https://${connection.webHosts[0] ?? 'app.procore.com'}/1234567/company/home`
 			: `https://${connection.webHosts[0] ?? 'app.procore.com'}/7654321/project/home`;
-	let url: URL;
-	try {
-		url = new URL(rawUrl.trim());
-	} catch {
-		throw new NodeOperationError(node, `${label} URL "${truncate(rawUrl)}" is not a web address`, {
-			itemIndex,
-			description: `Paste the address of a ${label.toLowerCase()} page from Procore, such as ${example}.`,
-		});
-	}
-	if (!isWebHostOf(connection.environment, connection.webHosts, url.hostname)) {
-		throw new NodeOperationError(
-			node,
-			`${label} URL points to ${url.hostname}, which is not Procore in the credential's environment`,
-			{
-				itemIndex,
-				description: `Use an address on ${connection.webHosts.join(' or ')}${REGIONAL_WEB_HOSTS[connection.environment] ? " or a regional Procore host such as us02.procore.com" : ''}, such as ${example}, or choose the ${label.toLowerCase()} from the list or by ID.`,
-			},
-		);
-	}
+	const url = procoreWebUrl(node, rawUrl, connection, itemIndex, {
+		label,
+		example,
+		notAnAddress: `Paste the address of a ${label.toLowerCase()} page from Procore, such as ${example}.`,
+	});
 	const id = idsFromProcoreWebPath(url.pathname)[kind];
 	if (!id) {
 		throw new NodeOperationError(node, `No ${label.toLowerCase()} ID found in the URL "${truncate(rawUrl)}"`, {
