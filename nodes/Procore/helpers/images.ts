@@ -1,7 +1,8 @@
-import type { INode, INodeParameterResourceLocator } from 'n8n-workflow';
+import type { IExecuteFunctions, INode, INodeParameterResourceLocator } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ProcoreConnection } from '../transport';
+import type { RunContext } from '../types';
 import { idsFromProcoreWebPath, isPositiveId, procoreWebUrl, requirePositiveId, truncate } from './locators';
 
 export type ImageLocator = INodeParameterResourceLocator;
@@ -94,4 +95,10 @@ export function imageIdFromLocator(
 		return imageIdFromProcoreUrl(node, value, connection, projectId, itemIndex);
 	}
 	return requirePositiveId(node, value, 'Image ID', itemIndex);
+}
+
+/** The photo ID of an operation's Image parameter, in whichever mode the user chose. */
+export function chosenImageId(context: IExecuteFunctions, run: RunContext, projectId: string, itemIndex: number): string {
+	const locator = context.getNodeParameter('imageId', itemIndex) as ImageLocator;
+	return imageIdFromLocator(context.getNode(), locator, run.connection, projectId, itemIndex);
 }

@@ -5,7 +5,7 @@ import { companyLocator, imageLocator, projectLocator } from '../common.descript
 import type { RunContext } from '../../types';
 import { deleteRecord } from '../../helpers/deleting';
 import { procorePath } from '../../transport/paths';
-import { imageIdFrom } from './update.operation';
+import { chosenImageId } from '../../helpers/images';
 
 const properties: INodeProperties[] = [
 	companyLocator,
@@ -33,7 +33,7 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
-	const imageId = imageIdFrom(this, run, projectId, itemIndex);
+	const imageId = chosenImageId(this, run, projectId, itemIndex);
 	const permanently = this.getNodeParameter('permanent', itemIndex, false) === true;
 
 	// Procore's soft delete moves the photo to the recycle bin; permanent=true deletes it for good

@@ -3,7 +3,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { companyLocator, imageLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
-import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
+import { chosenImageId } from '../../helpers/images';
 import { downloadPhotoFile } from '../../helpers/photoFile';
 import { readImage } from './get.operation';
 
@@ -46,13 +46,7 @@ export async function execute(
 	const node = this.getNode();
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
-	const imageId = imageIdFromLocator(
-		node,
-		this.getNodeParameter('imageId', itemIndex) as ImageLocator,
-		run.connection,
-		projectId,
-		itemIndex,
-	);
+	const imageId = chosenImageId(this, run, projectId, itemIndex);
 	const size = this.getNodeParameter('size', itemIndex, 'original') as 'original' | 'thumbnail';
 	const field = String(this.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
 	if (!field) {

@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { companyLocator, imageLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
-import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
+import { chosenImageId } from '../../helpers/images';
 import { procoreRequest, type ProcoreConnection } from '../../transport';
 import { procorePath } from '../../transport/paths';
 
@@ -49,13 +49,7 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
-	const imageId = imageIdFromLocator(
-		this.getNode(),
-		this.getNodeParameter('imageId', itemIndex) as ImageLocator,
-		run.connection,
-		projectId,
-		itemIndex,
-	);
+	const imageId = chosenImageId(this, run, projectId, itemIndex);
 	const image = await readImage(this, run.connection, { companyId, projectId, imageId, itemIndex });
 	return [{ json: image, pairedItem: { item: itemIndex } }];
 }

@@ -11,7 +11,7 @@ import { albumLocator, companyLocator, imageLocator, locationLocator, projectLoc
 import type { RunContext } from '../../types';
 import { existingAlbumId } from '../../helpers/albums';
 import { placeLocation } from '../../helpers/imageCreation';
-import { imageIdFromLocator, type ImageLocator } from '../../helpers/images';
+import { chosenImageId } from '../../helpers/images';
 import { buildImageAttributes, type ImageAttributes, type LocationLocator } from '../../helpers/imageFields';
 import { procoreRequest } from '../../transport';
 import { procorePath } from '../../transport/paths';
@@ -92,12 +92,6 @@ export const description = updateDisplayOptions(
 
 type UpdateFields = IDataObject & { albumId?: INodeParameterResourceLocator; location?: LocationLocator };
 
-/** The photo ID of the Image parameter, in whichever mode the user chose (helpers/images.ts). */
-export function imageIdFrom(context: IExecuteFunctions, run: RunContext, projectId: string, itemIndex: number): string {
-	const locator = context.getNodeParameter('imageId', itemIndex) as ImageLocator;
-	return imageIdFromLocator(context.getNode(), locator, run.connection, projectId, itemIndex);
-}
-
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
@@ -106,7 +100,7 @@ export async function execute(
 	const node = this.getNode();
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
-	const imageId = imageIdFrom(this, run, projectId, itemIndex);
+	const imageId = chosenImageId(this, run, projectId, itemIndex);
 	const fields = this.getNodeParameter('updateFields', itemIndex, {}) as UpdateFields;
 
 	// The same typing as Create (helpers/imageFields.ts), so a value means the same in both.
