@@ -9,7 +9,6 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { companyLocator, projectLocator } from '../Procore/actions/common.descriptions';
 import { procoreDateTime } from '../Procore/helpers/dateTimes';
-import { idFromLocator } from '../Procore/helpers/locators';
 import { listSearch } from '../Procore/methods';
 import {
 	CREDENTIAL_TYPE,
@@ -22,7 +21,7 @@ import {
 } from '../Procore/transport';
 import { asNodeError, headerValue } from '../Procore/transport/errors';
 import { procorePath } from '../Procore/transport/paths';
-import { asProcoreContext, downloadPhoto } from '../ProcoreTrigger/records';
+import { asProcoreContext, chosenScope, downloadPhoto } from '../ProcoreTrigger/records';
 
 type Watch = 'new' | 'newOrUpdated';
 
@@ -123,8 +122,7 @@ export class ProcorePhotosTrigger implements INodeType {
 		const stopDownloadsAt = Date.now() + budgetMs * BUDGET_SHARE;
 		const node = this.getNode();
 		const connection = await getConnection(asProcoreContext(this));
-		const companyId = idFromLocator(node, 'company', this.getNodeParameter('companyId') as never, connection, 0);
-		const projectId = idFromLocator(node, 'project', this.getNodeParameter('projectId') as never, connection, 0);
+		const { companyId, projectId } = chosenScope(this, connection);
 		const watch = this.getNodeParameter('triggerOn', 'new') as Watch;
 		const options = this.getNodeParameter('options', {}) as { downloadPhoto?: boolean; binaryPropertyName?: string };
 		const field = watch === 'new' ? 'created_at' : 'updated_at';

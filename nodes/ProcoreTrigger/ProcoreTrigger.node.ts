@@ -12,9 +12,9 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { companyLocator, projectLocator } from '../Procore/actions/common.descriptions';
-import { chosenId, idFromLocator } from '../Procore/helpers/locators';
+import { chosenId } from '../Procore/helpers/locators';
 import { listSearch } from '../Procore/methods';
-import { CREDENTIAL_TYPE, getConnection, procoreRequest, type ProcoreConnection } from '../Procore/transport';
+import { CREDENTIAL_TYPE, getConnection, procoreRequest } from '../Procore/transport';
 import { asNodeError } from '../Procore/transport/errors';
 import { procorePath } from '../Procore/transport/paths';
 import { authorizationMatches, deliveryBody, type DeliveryRequest, forgetDeliveries, isFirstDelivery, newSecret, readEvent } from './delivery';
@@ -30,7 +30,7 @@ import {
 	type EventType,
 	type HookState,
 } from './hooks';
-import { asProcoreContext, downloadPhoto, READABLE_RESOURCES, readRecord, type TriggerContext } from './records';
+import { asProcoreContext, chosenScope, downloadPhoto, READABLE_RESOURCES, readRecord } from './records';
 
 /** Resources a photo workflow needs, shown first whatever Procore lists (docs/procore-api.md §8). */
 const PHOTO_RESOURCES = ['Images', 'Image Categories'];
@@ -44,12 +44,6 @@ interface TriggerOptions {
 	ignoreOwnApp?: boolean;
 }
 
-async function chosenScope(context: TriggerContext, connection: ProcoreConnection) {
-	const node = context.getNode();
-	const companyId = idFromLocator(node, 'company', context.getNodeParameter('companyId') as never, connection, 0);
-	const projectId = idFromLocator(node, 'project', context.getNodeParameter('projectId') as never, connection, 0);
-	return { companyId, projectId, connection };
-}
 
 function clearState(state: HookState) {
 	for (const key of Object.keys(state) as Array<keyof HookState>) delete state[key];

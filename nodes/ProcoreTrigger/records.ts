@@ -8,11 +8,12 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { readAlbum } from '../Procore/actions/album/get.operation';
 import { readImage } from '../Procore/actions/image/get.operation';
 import { downloadPhotoFile } from '../Procore/helpers/photoFile';
-import { procoreRequest, type ProcoreConnection, type ProcoreContext } from '../Procore/transport';
+import { idFromLocator } from '../Procore/helpers/locators';
+import type { ProcoreConnection, ProcoreContext } from '../Procore/transport';
 import { asNodeError } from '../Procore/transport/errors';
-import { procorePath } from '../Procore/transport/paths';
 
 /** The contexts the trigger nodes run in. */
 export type TriggerContext = IHookFunctions | IWebhookFunctions | IPollFunctions;
@@ -25,6 +26,14 @@ export type TriggerContext = IHookFunctions | IWebhookFunctions | IPollFunctions
  */
 export function asProcoreContext(context: TriggerContext): ProcoreContext & IExecuteFunctions {
 	return context as unknown as ProcoreContext & IExecuteFunctions;
+}
+
+/** The Company and Project a trigger watches, as IDs, whichever mode their pickers are in. */
+export function chosenScope(context: TriggerContext, connection: ProcoreConnection) {
+	const node = context.getNode();
+	const companyId = idFromLocator(node, 'company', context.getNodeParameter('companyId') as never, connection, 0);
+	const projectId = idFromLocator(node, 'project', context.getNodeParameter('projectId') as never, connection, 0);
+	return { companyId, projectId, connection };
 }
 
 /** The HTTP status of a Procore error, if it had one. */
@@ -64,21 +73,7 @@ export async function readRecord(
 			});
 		}
 		if (resourceName === 'Image Categories') {
-			const response = await procoreRequest<IDataObject>(
-				asProcoreContext(context),
-				{
-					method: 'GET',
-					path: procorePath`/rest/v1.0/image_categories/${resourceId}`,
-					qs: { project_id: projectId },
-					companyId,
-					action: `Reading album ${resourceId} in project ${projectId}`,
-					explain: {
-						403: "Procore refused access: reading albums needs at least 'Read Only' on the project's Photos tool.",
-					},
-				},
-				connection,
-			);
-			return response.body;
+			return await readAlbum(asProcoreContext(context), connection, { companyId, projectId, albumId: resourceId });
 		}
 	} catch (error) {
 		if (statusOf(error) === 404) return undefined;

@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { companyLocator, projectLocator } from '../common.descriptions';
 import type { RunContext } from '../../types';
-import { procoreRequest } from '../../transport';
+import { procoreRequest, type ProcoreConnection } from '../../transport';
 import { procorePath } from '../../transport/paths';
 import { targetAlbumId, targetAlbumLocator } from './shared';
 
@@ -19,15 +19,15 @@ export async function execute(
 	const companyId = run.companyId(itemIndex);
 	const projectId = run.projectId(itemIndex);
 	const albumId = await targetAlbumId(this, run, { itemIndex, companyId, projectId });
-	const album = await readAlbum(this, run, { itemIndex, companyId, projectId, albumId });
+	const album = await readAlbum(this, run.connection, { itemIndex, companyId, projectId, albumId });
 	return [{ json: album, pairedItem: { item: itemIndex } }];
 }
 
-/** One album, as Procore shows it (docs/procore-api.md §6.3). */
+/** One album, as Procore shows it (docs/procore-api.md §6.3); for the Album operations and the triggers. */
 export async function readAlbum(
 	context: IExecuteFunctions,
-	run: RunContext,
-	scope: { itemIndex: number; companyId: string; projectId: string; albumId: number },
+	connection: ProcoreConnection,
+	scope: { itemIndex?: number; companyId: string; projectId: string; albumId: number | string },
 ): Promise<IDataObject> {
 	const response = await procoreRequest<IDataObject>(
 		context,
@@ -39,10 +39,11 @@ export async function readAlbum(
 			itemIndex: scope.itemIndex,
 			action: `Reading album ${scope.albumId} in project ${scope.projectId}`,
 			explain: {
+				403: "Procore refused access: reading albums needs at least 'Read Only' on the project's Photos tool.",
 				404: `Procore has no album ${scope.albumId} in project ${scope.projectId} that this user can see. Check the Album and the project.`,
 			},
 		},
-		run.connection,
+		connection,
 	);
 	return response.body;
 }

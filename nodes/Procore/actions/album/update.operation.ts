@@ -82,7 +82,7 @@ export async function execute(
 	const scope = { itemIndex, companyId, projectId, albumId };
 	// Procore requires the name on every album update (docs/procore-api.md §6.3): without a new one,
 	// the album's current name is read and sent back unchanged.
-	if (changes.name === undefined) changes.name = (await readAlbum(this, run, scope)).name;
+	if (changes.name === undefined) changes.name = (await readAlbum(this, run.connection, scope)).name;
 
 	try {
 		// Setting the same fields twice ends in the state once would: sent again after a lost answer.
