@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { procoreListAll, procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../transport';
 import { asNodeError, procoreWordsOf } from '../transport/errors';
-import { recall, remember } from '../transport/learned';
+import { byLearnedReading } from '../transport/learned';
 import { procorePath } from '../transport/paths';
 import type { RunContext } from '../types';
 import { procoreDateTime } from './dateTimes';
@@ -47,24 +47,20 @@ export async function createImageFromUpload(
 	input: CreateFromUploadInput,
 ): Promise<ProcoreResponse<IDataObject>> {
 	const key = run.connection.budgetKey;
-	const known = recall<BodyForm>(key, 'createImageBodyForm');
 	const send = async (form: BodyForm) =>
 		await procoreRequest<IDataObject>(
 			context,
 			{ ...input.request, body: bodyFor(form, input.uploadUuid, input.imageName, input.image) },
 			run.connection,
 		);
-	if (known) return await send(known);
-	try {
-		const created = await send('flat');
-		remember(key, 'createImageBodyForm', 'flat');
-		return created;
-	} catch (error) {
-		if (!refusedForm(error)) throw asNodeError(context.getNode(), error, input.request.itemIndex);
-		const created = await send('nested');
-		remember(key, 'createImageBodyForm', 'nested');
-		return created;
-	}
+	const { result } = await byLearnedReading<BodyForm, ProcoreResponse<IDataObject>>(
+		key,
+		'createImageBodyForm',
+		{ first: 'flat', second: 'nested', refused: refusedForm },
+		send,
+		(error) => asNodeError(context.getNode(), error, input.request.itemIndex),
+	);
+	return result;
 }
 
 

@@ -16,6 +16,34 @@ export function remember(credentialKey: string, point: ContestedPoint, value: st
 	learned.set(`${point}|${credentialKey}`, value);
 }
 
+/**
+ * One request on a contested point: the reading learnt for this credential if there is one; else
+ * `first`, then `second` when Procore's answer to `first` shows that it does not serve it
+ * (`refused`: an answer that proves nothing was done). What worked is learnt. Any other failure
+ * goes to the caller as `asError` makes it.
+ */
+export async function byLearnedReading<R extends string, T>(
+	credentialKey: string,
+	point: ContestedPoint,
+	readings: { first: R; second: R; refused: (error: unknown) => boolean },
+	send: (reading: R) => Promise<T>,
+	asError: (error: unknown) => Error,
+): Promise<{ result: T; reading: R }> {
+	const known = recall<R>(credentialKey, point);
+	if (known) return { result: await send(known), reading: known };
+	let reading = readings.first;
+	let result: T;
+	try {
+		result = await send(reading);
+	} catch (error) {
+		if (!readings.refused(error)) throw asError(error);
+		reading = readings.second;
+		result = await send(reading);
+	}
+	remember(credentialKey, point, reading);
+	return { result, reading };
+}
+
 /** For tests that switch one emulator between readings. */
 export function forgetLearned(): void {
 	learned.clear();

@@ -3,7 +3,7 @@ import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { asNodeError, failureFromError, headerValue, storageErrorText, withoutLinks, type ProcoreFailure } from './errors';
 import { procoreRequest, type ProcoreConnection, type ProcoreResponse } from './index';
-import { recall, remember } from './learned';
+import { byLearnedReading } from './learned';
 import { procorePath } from './paths';
 import { isNetworkFailure } from './retry';
 
@@ -52,18 +52,14 @@ async function createUpload<T>(
 			},
 			input.connection,
 		);
-	const known = recall<UploadsVersion>(key, 'uploadsVersion');
-	if (known) return { response: await send(known), version: known };
-	try {
-		const response = await send('v1.1');
-		remember(key, 'uploadsVersion', 'v1.1');
-		return { response, version: 'v1.1' };
-	} catch (error) {
-		if (httpStatusOf(error) !== 404) throw asNodeError(context.getNode(), error, input.itemIndex);
-		const response = await send('v1.0');
-		remember(key, 'uploadsVersion', 'v1.0');
-		return { response, version: 'v1.0' };
-	}
+	const { result, reading } = await byLearnedReading<UploadsVersion, ProcoreResponse<T>>(
+		key,
+		'uploadsVersion',
+		{ first: 'v1.1', second: 'v1.0', refused: (error) => httpStatusOf(error) === 404 },
+		send,
+		(error) => asNodeError(context.getNode(), error, input.itemIndex),
+	);
+	return { response: result, version: reading };
 }
 
 /**
