@@ -96,8 +96,9 @@ const httpList = (apiUrl) =>
 		}),
 	]);
 
-const nodeDownload = (ids) =>
-	workflow('benchPhotosDlNode', [
+/** The node's Download; `parallelUploads` undefined: its default Parallel Items. */
+const nodeDownload = (ids, parallelUploads) =>
+	workflow(parallelUploads ? `benchPhotosDlNodeP${parallelUploads}` : 'benchPhotosDlNode', [
 		MANUAL_START,
 		...idItems(ids),
 		procore('Download', [600, 0], {
@@ -105,7 +106,7 @@ const nodeDownload = (ids) =>
 			imageId: { __rl: true, mode: 'id', value: '={{ $json.id }}' },
 			size: 'original',
 			binaryPropertyName: 'data',
-			advancedOptions: {},
+			advancedOptions: parallelUploads ? { parallelUploads } : {},
 		}),
 	]);
 
@@ -262,6 +263,7 @@ export async function photosBench({ n8nDir = lib.ensureN8n(), tarball = lib.buil
 			nodeList(),
 			httpList(emu.apiUrl),
 			nodeDownload(downloadIds),
+			nodeDownload(downloadIds, 16),
 			httpDownload(downloadIds, emu.apiUrl),
 			httpDownloadNaive(downloadIds, emu.apiUrl),
 			readBaseline(diskDir),
@@ -280,7 +282,8 @@ export async function photosBench({ n8nDir = lib.ensureN8n(), tarball = lib.buil
 			ctx,
 			[
 				{ name: 'reading the 50 files from disk (baseline)', id: 'benchPhotosRead', workNodes: ['Read photos'] },
-				{ name: 'node, Download (Parallel Items 16)', id: 'benchPhotosDlNode', workNodes: ['Download'] },
+				{ name: 'node, Download (default Parallel Items, 64)', id: 'benchPhotosDlNode', workNodes: ['Download'] },
+				{ name: 'node, Download (Parallel Items 16)', id: 'benchPhotosDlNodeP16', workNodes: ['Download'] },
 				{ name: 'HTTP Request, record, link, storage', id: 'benchPhotosDlHttp', workNodes: ['Get record', 'Get file link', 'Get file'] },
 			],
 			rounds,

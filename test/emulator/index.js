@@ -172,7 +172,7 @@ async function startEmulator(options = {}) {
 		state: createState(),
 		/** Seeded ids and credentials (see seed.js). */
 		seed: SEED,
-		/** Every request: { listener, method, path, query, headers, bodyBytes, at, status, dropped?, fault? }. @type {import('./server').RequestRecord[]} */
+		/** Every request: { listener, method, path, query, headers, bodyBytes, at, status, answeredAt?, dropped?, fault? }. @type {import('./server').RequestRecord[]} */
 		requests: /** @type {import('./server').RequestRecord[]} */ ([]),
 		stats: newStats(),
 		/** Unexpected exceptions in handlers (a test can assert this stays empty). @type {unknown[]} */

@@ -16,7 +16,7 @@ class ClientGone extends Error {}
 
 /**
  * @typedef {'login' | 'api' | 'storage'} ListenerName
- * @typedef {{ listener: ListenerName, method: string, path: string, query: Record<string, string | string[]>, headers: Record<string, string | string[] | undefined>, bodyBytes: number, at: number, status: number, dropped?: boolean, fault?: string }} RequestRecord
+ * @typedef {{ listener: ListenerName, method: string, path: string, query: Record<string, string | string[]>, headers: Record<string, string | string[] | undefined>, bodyBytes: number, at: number, status: number, answeredAt?: number, dropped?: boolean, fault?: string }} RequestRecord
  * @typedef {{
  *   before?: (ctx: Context) => void | Promise<void>,
  *   afterFaults?: (ctx: Context) => void | Promise<void>,
@@ -245,6 +245,8 @@ async function handle(emu, name, router, hooks, req, res) {
 	emu.logRequest(record);
 	req.on('error', () => {});
 	res.on('error', () => {});
+	// When the answer's last byte went out: with `at`, how long the request was being served.
+	res.on('finish', () => (record.answeredAt = Date.now()));
 	const ctx = new Context(emu, name, req, res, record);
 	try {
 		const latency = emu.options.latencyMs;

@@ -203,6 +203,24 @@ describe('Image → Download', () => {
 		expect(linkCalls().length).toBeLessThanOrEqual(48);
 	});
 
+	test('many items at once: at most 16 files come in at a time, every one byte-exact', async () => {
+		const bytes = jpegBytes(200_000);
+		const id = await uploadPhoto(bytes, 'many.jpg');
+		// Each storage answer takes a while, so that files would overlap if nothing held them back.
+		emu.configure({ latencyMs: 100 });
+		const items = Array.from({ length: 40 }, () => ({ json: { id } }));
+		const result = await download({ imageId: rl('={{ $json.id }}') }, { items }).finally(() => emu.configure({ latencyMs: 0 }));
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(40);
+		for (const item of result.items) expect(sha256(await bytesOf(item.binary?.data))).toBe(sha256(bytes));
+		// Parallel Items is 64 by default: the records are read together, the files come in 16 at a time.
+		const files = storageCalls();
+		expect(files).toHaveLength(40);
+		const most = Math.max(...files.map((file) => files.filter((other) => other.at <= file.at && (other.answeredAt ?? Infinity) > file.at).length));
+		expect(most).toBeLessThanOrEqual(16);
+		expect(most).toBeGreaterThanOrEqual(8);
+	});
+
 	test('a link that is not on Procore (e.g. straight to storage) is fetched without the token', async () => {
 		const bytes = jpegBytes(3000);
 		const id = await uploadPhoto(bytes, 'direct.jpg');
