@@ -2,9 +2,9 @@ import type { IDataObject, IHookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { procoreRequest, type ProcoreConnection } from '../Procore/transport';
-import { asNodeError } from '../Procore/transport/errors';
+import { asNodeError, httpStatusOf } from '../Procore/transport/errors';
 import { procorePath } from '../Procore/transport/paths';
-import { asProcoreContext, statusOf } from './records';
+import { asProcoreContext } from './records';
 
 /**
  * Procore's webhooks API (docs/procore-api.md §8 and §11 "Webhooks, more"): one hook per project
@@ -86,7 +86,7 @@ export async function readHook(context: IHookFunctions, scope: Scope, hookId: st
 		);
 		return response.body;
 	} catch (error) {
-		if (statusOf(error) === 404) return undefined;
+		if (httpStatusOf(error) === 404) return undefined;
 		throw asNodeError(context.getNode(), error);
 	}
 }
@@ -170,7 +170,7 @@ export async function listTriggers(context: IHookFunctions, scope: Scope, hookId
 		);
 		return Array.isArray(response.body) ? response.body : undefined;
 	} catch (error) {
-		if (statusOf(error) === 404 || statusOf(error) === 405) return undefined;
+		if (httpStatusOf(error) === 404 || httpStatusOf(error) === 405) return undefined;
 		throw asNodeError(context.getNode(), error);
 	}
 }
@@ -248,7 +248,7 @@ export async function deleteTriggers(context: IHookFunctions, scope: Scope, hook
 			scope.connection,
 		);
 	} catch (error) {
-		if (statusOf(error) !== 404) throw asNodeError(context.getNode(), error);
+		if (httpStatusOf(error) !== 404) throw asNodeError(context.getNode(), error);
 	}
 }
 
@@ -268,7 +268,7 @@ export async function deleteHook(context: IHookFunctions, scope: Scope, hookId: 
 			scope.connection,
 		);
 	} catch (error) {
-		if (statusOf(error) !== 404) throw asNodeError(context.getNode(), error);
+		if (httpStatusOf(error) !== 404) throw asNodeError(context.getNode(), error);
 	}
 }
 

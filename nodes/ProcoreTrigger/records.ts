@@ -13,7 +13,7 @@ import { readImage } from '../Procore/actions/image/get.operation';
 import { downloadPhotoFile } from '../Procore/helpers/photoFile';
 import { idFromLocator } from '../Procore/helpers/locators';
 import type { ProcoreConnection, ProcoreContext } from '../Procore/transport';
-import { asNodeError } from '../Procore/transport/errors';
+import { asNodeError, httpStatusOf } from '../Procore/transport/errors';
 
 /** The contexts the trigger nodes run in. */
 export type TriggerContext = IHookFunctions | IWebhookFunctions | IPollFunctions;
@@ -34,13 +34,6 @@ export function chosenScope(context: TriggerContext, connection: ProcoreConnecti
 	const companyId = idFromLocator(node, 'company', context.getNodeParameter('companyId') as never, connection, 0);
 	const projectId = idFromLocator(node, 'project', context.getNodeParameter('projectId') as never, connection, 0);
 	return { companyId, projectId, connection };
-}
-
-/** The HTTP status of a Procore error, if it had one. */
-export function statusOf(error: unknown): number | undefined {
-	const code = (error as { httpCode?: unknown } | undefined)?.httpCode;
-	const status = Number(code);
-	return Number.isInteger(status) && status > 0 ? status : undefined;
 }
 
 export interface RecordRequest {
@@ -76,7 +69,7 @@ export async function readRecord(
 			return await readAlbum(asProcoreContext(context), connection, { companyId, projectId, albumId: resourceId });
 		}
 	} catch (error) {
-		if (statusOf(error) === 404) return undefined;
+		if (httpStatusOf(error) === 404) return undefined;
 		throw asNodeError(context.getNode(), error);
 	}
 	throw new NodeOperationError(context.getNode(), `The trigger cannot read records of the resource "${resourceName}"`, {

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { RunContext } from '../types';
 import { procoreRequest, type ProcoreRequest } from '../transport';
-import { asNodeError, type StatusAdvice } from '../transport/errors';
+import { asNodeError, httpStatusOf, type StatusAdvice } from '../transport/errors';
 import type { ProcorePath } from '../transport/paths';
 
 /**
@@ -37,7 +37,7 @@ export async function deleteRecord(
 				try {
 					return await procoreRequest(context, { ...deletion, retry: 'repeatable' }, run.connection);
 				} catch (error) {
-					if ((error as { httpCode?: unknown }).httpCode === '404') return { body: undefined, headers: {}, statusCode: 404 };
+					if (httpStatusOf(error) === 404) return { body: undefined, headers: {}, statusCode: 404 };
 					throw asNodeError(context.getNode(), error, request.itemIndex);
 				}
 			},

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { procoreListAll, procoreRequest, type ProcoreRequest, type ProcoreResponse } from '../transport';
-import { asNodeError, procoreWordsOf } from '../transport/errors';
+import { asNodeError, httpStatusOf, procoreWordsOf } from '../transport/errors';
 import { byLearnedReading } from '../transport/learned';
 import { procorePath } from '../transport/paths';
 import type { RunContext } from '../types';
@@ -29,7 +29,7 @@ function bodyFor(form: BodyForm, uploadUuid: string, imageName: string, image: I
 }
 
 function refusedForm(error: unknown): boolean {
-	const status = Number((error as { httpCode?: unknown })?.httpCode);
+	const status = httpStatusOf(error);
 	return (status === 400 || status === 422) && NAMES_UPLOAD_FIELDS.test(procoreWordsOf(error));
 }
 
@@ -180,7 +180,7 @@ export async function locationIdForPath(
 			return typeof found.body?.id === 'number' ? found.body.id : undefined;
 		});
 	} catch (error) {
-		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		const status = httpStatusOf(error);
 		if (status === 403) return undefined;
 		if (status === 422) throw dynamicLocationRefused(context, shown, projectId, itemIndex, error as Error);
 		throw asNodeError(context.getNode(), error, itemIndex);
@@ -210,7 +210,7 @@ export async function placeLocation(
 		}
 	}
 	return (error: unknown) => {
-		const status = Number((error as { httpCode?: unknown })?.httpCode);
+		const status = httpStatusOf(error);
 		if (path && fields.mt_location && status === 422 && /location/i.test(procoreWordsOf(error))) {
 			return dynamicLocationRefused(context, path.join(' > '), projectId, itemIndex, error as Error);
 		}

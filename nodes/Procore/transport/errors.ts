@@ -258,6 +258,12 @@ export function storageErrorText(body: unknown): string | undefined {
 	return withoutLinks(procoreErrorText(body) ?? body);
 }
 
+/** The HTTP status of an error the transport made (its `httpCode`), if it had one. */
+export function httpStatusOf(error: unknown): number | undefined {
+	const status = Number((error as { httpCode?: unknown } | undefined)?.httpCode);
+	return Number.isInteger(status) && status > 0 ? status : undefined;
+}
+
 /**
  * Procore's own words in an error toProcoreApiError made, without the node's: its message also
  * names the action and the user's values (an image name), which must not be taken for Procore's.

@@ -1,7 +1,15 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
-import { asNodeError, failureFromError, headerValue, storageErrorText, withoutLinks, type ProcoreFailure } from './errors';
+import {
+	asNodeError,
+	failureFromError,
+	headerValue,
+	httpStatusOf,
+	storageErrorText,
+	withoutLinks,
+	type ProcoreFailure,
+} from './errors';
 import { procoreRequest, type ProcoreConnection, type ProcoreResponse } from './index';
 import { byLearnedReading } from './learned';
 import { procorePath } from './paths';
@@ -23,11 +31,6 @@ function uploadsPath(version: UploadsVersion, projectId: string, uuid?: string) 
 	return version === 'v1.1'
 		? procorePath`/rest/v1.1/projects/${projectId}/uploads/${uuid}`
 		: procorePath`/rest/v1.0/projects/${projectId}/uploads/${uuid}`;
-}
-
-function httpStatusOf(error: unknown): number | undefined {
-	const code = Number((error as { httpCode?: unknown })?.httpCode);
-	return Number.isFinite(code) && code > 0 ? code : undefined;
 }
 
 /** Create Upload on the version this Procore serves: v1.1 first, v1.0 after a 404. */
