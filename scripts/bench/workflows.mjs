@@ -18,35 +18,29 @@ export const GENERIC_CREDENTIAL = { oAuth2Api: { id: 'genericOAuth2', name: 'Pro
 
 /** This node; `parallelUploads` undefined = the node's default. */
 export function ourWorkflow(id, dir, parallelUploads, uploadMethod = 'direct') {
-	return {
-		id,
-		name: id,
-		nodes: [
-			trigger,
-			read(dir),
-			{
-				id: 'p',
-				name: 'Procore',
-				type: lib.NODE_TYPE,
-				typeVersion: 1,
-				position: [400, 0],
-				parameters: {
-					resource: 'image',
-					operation: 'create',
-					companyId: { __rl: true, mode: 'id', value: '1001' },
-					projectId: { __rl: true, mode: 'id', value: '2001' },
-					uploadMethod,
-					binaryPropertyName: 'data',
-					albumId: { __rl: true, mode: 'id', value: '5002' },
-					additionalFields: {},
-					advancedOptions: { ...(parallelUploads ? { parallelUploads } : {}), maxWaitSeconds: 600 },
-				},
-				credentials: PROCORE_CREDENTIAL,
+	return linearWorkflow(id, [
+		trigger,
+		read(dir),
+		{
+			id: 'p',
+			name: 'Procore',
+			type: lib.NODE_TYPE,
+			typeVersion: 1,
+			position: [400, 0],
+			parameters: {
+				resource: 'image',
+				operation: 'create',
+				companyId: { __rl: true, mode: 'id', value: '1001' },
+				projectId: { __rl: true, mode: 'id', value: '2001' },
+				uploadMethod,
+				binaryPropertyName: 'data',
+				albumId: { __rl: true, mode: 'id', value: '5002' },
+				additionalFields: {},
+				advancedOptions: { ...(parallelUploads ? { parallelUploads } : {}), maxWaitSeconds: 600 },
 			},
-		],
-		connections: chain('Start', 'Read photos', 'Procore'),
-		settings: { executionOrder: 'v1' },
-	};
+			credentials: PROCORE_CREDENTIAL,
+		},
+	]);
 }
 
 export function httpNode(name, position, parameters, withAuth = true) {
@@ -126,40 +120,28 @@ export function builtInDirectWorkflow(id, dir, apiUrl) {
 
 /** The legacy one-request multipart upload with HTTP Request. */
 export function builtInInlineWorkflow(id, dir, apiUrl) {
-	return {
-		id,
-		name: id,
-		nodes: [
-			trigger,
-			read(dir),
-			httpNode('Create image', [400, 0], {
-				method: 'POST',
-				url: `${apiUrl}/rest/v1.0/images?project_id=2001`,
-				sendBody: true,
-				contentType: 'multipart-form-data',
-				bodyParameters: {
-					parameters: [
-						{ name: 'image[image_category_id]', value: '5002' },
-						{ parameterType: 'formBinaryData', name: 'image[data]', inputDataFieldName: 'data' },
-					],
-				},
-				options: {},
-			}),
-		],
-		connections: chain('Start', 'Read photos', 'Create image'),
-		settings: { executionOrder: 'v1' },
-	};
+	return linearWorkflow(id, [
+		trigger,
+		read(dir),
+		httpNode('Create image', [400, 0], {
+			method: 'POST',
+			url: `${apiUrl}/rest/v1.0/images?project_id=2001`,
+			sendBody: true,
+			contentType: 'multipart-form-data',
+			bodyParameters: {
+				parameters: [
+					{ name: 'image[image_category_id]', value: '5002' },
+					{ parameterType: 'formBinaryData', name: 'image[data]', inputDataFieldName: 'data' },
+				],
+			},
+			options: {},
+		}),
+	]);
 }
 
 /** Reading the file and doing nothing with it: n8n's own memory for the same file. */
 export function readOnlyWorkflow(id, dir) {
-	return {
-		id,
-		name: id,
-		nodes: [trigger, read(dir), { id: 'n', name: 'Nothing', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [400, 0], parameters: {} }],
-		connections: chain('Start', 'Read photos', 'Nothing'),
-		settings: { executionOrder: 'v1' },
-	};
+	return linearWorkflow(id, [trigger, read(dir), { id: 'n', name: 'Nothing', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [400, 0], parameters: {} }]);
 }
 
 /** The same workflow started by another node (named "Start" too, so the connections still hold). */
